@@ -1,0 +1,83 @@
+/**
+ * Every error this library raises, in one place.
+ *
+ * All of them extend {@link PoolError}, so `err instanceof PoolError` tells a pool failure from a
+ * failure of the task itself (a task's own errors arrive with their own name and class).
+ */
+
+/** Base class of the errors raised by the pools and operators themselves. */
+export class PoolError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // `name` as an own property, so it survives logging and structured clone.
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
+  }
+}
+
+/** A task threw something that is not an Error; the thrown value is kept as `value`. */
+export class TaskError extends PoolError {
+  readonly value: unknown;
+  constructor(message: string, value: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.value = value;
+  }
+}
+
+/** The worker running a task exited (crash, `process.exit`, out of memory, killed). */
+export class WorkerCrashedError extends PoolError {
+  /** Exit code of the worker, or `null` when it was ended by a signal. */
+  readonly exitCode: number | null;
+  /** Signal that ended a child process (`'SIGKILL'`, …), or `null`. */
+  readonly signal: NodeJS.Signals | null;
+  constructor(message: string, exitCode: number | null, signal: NodeJS.Signals | null, options?: ErrorOptions) {
+    super(message, options);
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
+/** A task ran longer than its `timeout` (or the pool's `taskTimeout`); its worker was replaced. */
+export class TaskTimeoutError extends PoolError {
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeout: number;
+  constructor(message: string, timeout: number) {
+    super(message);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A task was cancelled: its `signal` aborted, the pool shut down with `cancelPending`, or the
+ * subscription that started it ended. The abort reason, if any, is the `cause`.
+ */
+export class AbortError extends PoolError {}
+
+/** `submit` (or `map`) was called on a pool that is shutting down or shut down. */
+export class PoolShutdownError extends PoolError {}
+
+/**
+ * Workers keep failing before they can run anything (they exit during start-up, or the
+ * `initializer` throws), so the pool stopped respawning them. Every pending and later task
+ * rejects with this error; the first failure is the `cause`.
+ */
+export class BrokenPoolError extends PoolError {}
+
+/** More values arrived than `maxBuffered` allows while every slot was busy (`overflow: 'error'`). */
+export class BufferOverflowError extends PoolError {
+  /** The `maxBuffered` bound that was exceeded. */
+  readonly bound: number;
+  constructor(message: string, bound: number) {
+    super(message);
+    this.bound = bound;
+  }
+}
+
+/**
+ * A pool was created while a worker was importing a task module: the module creates a pool at its
+ * top level, so every worker would start more workers. Node's version of Python's
+ * `if __name__ == "__main__":` rule.
+ */
+export class RecursivePoolError extends PoolError {}
+
+/** An argument or a result could not be copied to or from the worker (structured clone). */
+export class DataCloneError extends PoolError {}
