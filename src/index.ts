@@ -1,0 +1,2 @@
+export * from './pools/index.ts';
+export * from './errors.ts';

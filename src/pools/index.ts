@@ -1,0 +1,16 @@
+export { ThreadPool } from './ThreadPool.ts';
+export { ProcessPool } from './ProcessPool.ts';
+export { WorkerPool, type PoolStats, type MapOptions } from './engine.ts';
+export { task, isTaskRef } from './task.ts';
+export { isPoolWorker } from './worker-flag.ts';
+export {
+  validateThreadPoolOptions,
+  validateProcessPoolOptions,
+  THREAD_POOL_OPTIONS,
+  PROCESS_POOL_OPTIONS,
+  type PoolOptions,
+  type ThreadPoolOptions,
+  type ProcessPoolOptions,
+  type SubmitOptions,
+} from './options.ts';
+export type { Pool, Task, TaskRef, TaskFn, TaskArgs, TaskResult, BatchResult, BatchCallback, Cancel, AnyFn } from './Pool.ts';

@@ -1,0 +1,167 @@
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { Task } from './Pool.ts';
+import { describe, isTaskRef } from './task.ts';
+
+/** Options both pools take. */
+export interface PoolOptions {
+  /**
+   * How many workers run at once.
+   * @default os.availableParallelism()
+   */
+  readonly maxWorkers?: number;
+  /**
+   * Milliseconds a task may run before it fails with `TaskTimeoutError` and its worker is replaced.
+   * A per-call `timeout` overrides it. For a batch (chunksize > 1) the limit is per item.
+   * @default Infinity
+   */
+  readonly taskTimeout?: number;
+  /**
+   * Replace a worker after it has run this many tasks (Python's `max_tasks_per_child`): a remedy
+   * for tasks that leak memory.
+   * @default Infinity
+   */
+  readonly maxTasksPerWorker?: number;
+  /**
+   * Milliseconds an idle worker lives before it exits (a new one starts on demand). Idle workers
+   * never keep the process alive, whatever this is.
+   * @default Infinity
+   */
+  readonly idleTimeout?: number;
+  /**
+   * Runs once in every worker before its first task (Python's `initializer`). If it throws, the
+   * pool is broken: pending and later tasks reject with `BrokenPoolError`.
+   */
+  readonly initializer?: Task;
+  /**
+   * Arguments for `initializer`.
+   * @default []
+   */
+  readonly initArgs?: readonly unknown[];
+}
+
+/** Options of `ThreadPool`. */
+export interface ThreadPoolOptions extends PoolOptions {
+  /** Heap limits of each worker thread (`worker_threads` `resourceLimits`). */
+  readonly resourceLimits?: ResourceLimits;
+}
+
+/** Options of `ProcessPool`. */
+export interface ProcessPoolOptions extends PoolOptions {
+  /**
+   * Node flags of each child process, e.g. `['--max-old-space-size=256']`.
+   * @default process.execArgv
+   */
+  readonly execArgv?: readonly string[];
+  /**
+   * Environment of each child process.
+   * @default process.env (the parent's environment, whole)
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Per-call options of `submit` and `map`. */
+export interface SubmitOptions {
+  /** Cancels the task: a queued task never runs; a running one costs its worker. */
+  readonly signal?: AbortSignal;
+  /** Milliseconds this task may run; overrides the pool's `taskTimeout`. */
+  readonly timeout?: number;
+  /** ArrayBuffers (and ports) to move to the worker instead of copying (threads only). */
+  readonly transfer?: readonly TransferListItem[];
+}
+
+export interface ResolvedPoolOptions {
+  readonly maxWorkers: number;
+  readonly taskTimeout: number;
+  readonly maxTasksPerWorker: number;
+  readonly idleTimeout: number;
+  readonly initializer: Task | undefined;
+  readonly initArgs: readonly unknown[];
+}
+
+/** Throws a TypeError unless `value` is an integer from `min` up (or Infinity when `infinite`). */
+export function expectInteger(name: string, value: unknown, min: number, infinite = false): number {
+  if (typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (infinite && value === Infinity))) {
+    return value;
+  }
+  const range = `an integer from ${min} and up${infinite ? ' (or Infinity)' : ''}`;
+  throw new TypeError(`Expected \`${name}\` to be ${range}, got ${describe(value)}`);
+}
+
+/** Throws a TypeError unless `value` is a number of milliseconds > 0 (or Infinity). */
+export function expectDuration(name: string, value: unknown): number {
+  if (typeof value === 'number' && value > 0 && !Number.isNaN(value)) return value;
+  throw new TypeError(`Expected \`${name}\` to be a number of milliseconds above 0 (or Infinity), got ${describe(value)}`);
+}
+
+const COMMON = ['maxWorkers', 'taskTimeout', 'maxTasksPerWorker', 'idleTimeout', 'initializer', 'initArgs'] as const;
+/** The option names `ThreadPool` takes (the operators use it to split their options). */
+export const THREAD_POOL_OPTIONS: readonly (keyof ThreadPoolOptions)[] = [...COMMON, 'resourceLimits'];
+/** The option names `ProcessPool` takes (the operators use it to split their options). */
+export const PROCESS_POOL_OPTIONS: readonly (keyof ProcessPoolOptions)[] = [...COMMON, 'execArgv', 'env'];
+
+function checkKeys(kind: string, options: object, allowed: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new TypeError(`Unknown ${kind} option \`${key}\`; known options: ${allowed.join(', ')}`);
+    }
+  }
+}
+
+function resolveCommon(options: PoolOptions): ResolvedPoolOptions {
+  const maxWorkers = options.maxWorkers === undefined ? availableParallelism() : expectInteger('maxWorkers', options.maxWorkers, 1);
+  const taskTimeout = options.taskTimeout === undefined ? Infinity : expectDuration('taskTimeout', options.taskTimeout);
+  const maxTasksPerWorker =
+    options.maxTasksPerWorker === undefined ? Infinity : expectInteger('maxTasksPerWorker', options.maxTasksPerWorker, 1, true);
+  const idleTimeout = options.idleTimeout === undefined ? Infinity : expectDuration('idleTimeout', options.idleTimeout);
+  const { initializer } = options;
+  if (initializer !== undefined && typeof initializer !== 'function' && !isTaskRef(initializer)) {
+    throw new TypeError(`Expected \`initializer\` to be a function or a task(module, name) reference, got ${describe(initializer)}`);
+  }
+  const initArgs = options.initArgs ?? [];
+  if (!Array.isArray(initArgs)) throw new TypeError(`Expected \`initArgs\` to be an array, got ${describe(initArgs)}`);
+  if (options.initArgs !== undefined && initializer === undefined) {
+    throw new TypeError('`initArgs` was given without an `initializer` to receive them');
+  }
+  return { maxWorkers, taskTimeout, maxTasksPerWorker, idleTimeout, initializer, initArgs };
+}
+
+function expectObject(kind: string, options: unknown): asserts options is object {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`Expected ${kind} options to be an object, got ${describe(options)}`);
+  }
+}
+
+/** Validates `ThreadPool` options eagerly (the operators call it when they are created). */
+export function validateThreadPoolOptions(options: ThreadPoolOptions = {}): ResolvedPoolOptions & Pick<ThreadPoolOptions, 'resourceLimits'> {
+  expectObject('ThreadPool', options);
+  checkKeys('ThreadPool', options, THREAD_POOL_OPTIONS);
+  const { resourceLimits } = options;
+  if (resourceLimits !== undefined) {
+    expectObject('`resourceLimits`', resourceLimits);
+    for (const [key, value] of Object.entries(resourceLimits)) {
+      if (!['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'].includes(key)) {
+        throw new TypeError(`Unknown \`resourceLimits\` field \`${key}\``);
+      }
+      if (typeof value !== 'number' || !(value > 0)) {
+        throw new TypeError(`Expected \`resourceLimits.${key}\` to be a number above 0, got ${describe(value)}`);
+      }
+    }
+  }
+  return { ...resolveCommon(options), resourceLimits };
+}
+
+/** Validates `ProcessPool` options eagerly (the operators call it when they are created). */
+export function validateProcessPoolOptions(
+  options: ProcessPoolOptions = {},
+): ResolvedPoolOptions & Required<Pick<ProcessPoolOptions, 'execArgv' | 'env'>> {
+  expectObject('ProcessPool', options);
+  checkKeys('ProcessPool', options, PROCESS_POOL_OPTIONS);
+  const execArgv = options.execArgv ?? process.execArgv;
+  if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === 'string')) {
+    throw new TypeError(`Expected \`execArgv\` to be an array of strings, got ${describe(execArgv)}`);
+  }
+  const env = options.env ?? process.env;
+  expectObject('`env`', env);
+  return { ...resolveCommon(options), execArgv, env };
+}

@@ -1,0 +1,106 @@
+/**
+ * Errors across the worker boundary.
+ *
+ * Structured clone keeps only the message and stack of an Error and drops its class, `name`,
+ * `code` and own fields, so errors are serialised by hand (CPython does the same with
+ * `_ExceptionWithTraceback`; tinypool with `serializeError`). A custom subclass of a built-in
+ * (class ValidationError extends TypeError) arrives as that built-in, with its own name.
+ */
+
+import { inspect } from 'node:util';
+import * as errors from '../errors.ts';
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  /** The nearest built-in class on the prototype chain (`'TypeError'`, …), or `'Error'`. */
+  base: string;
+  /** Own fields (`code`, `errno`, anything the task set), cloneable ones as is, others as text. */
+  props: Record<string, unknown> | undefined;
+  cause?: SerializedError | { value: unknown };
+  /** AggregateError's errors. */
+  errors?: SerializedError[];
+  /** Set when the task threw something that is not an Error: the value itself. */
+  thrown?: { value: unknown };
+}
+
+const BUILTINS = [AggregateError, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError] as const;
+const BY_BASE = Object.fromEntries(BUILTINS.map((C) => [C.name, C])) as Record<string, new (message?: string) => Error>;
+const SKIP = new Set(['name', 'message', 'stack', 'cause', 'errors']);
+const MAX_DEPTH = 8;
+
+/** Makes anything thrown by a task safe to post (worker side). */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) {
+    return {
+      name: 'TaskError',
+      message: `Task threw a non-Error value: ${inspect(error, { depth: 2, breakLength: Infinity }).slice(0, 200)}`,
+      stack: undefined,
+      base: 'Error',
+      props: undefined,
+      thrown: { value: cloneable(error) ? error : inspect(error) },
+    };
+  }
+  const out: SerializedError = {
+    name: String(error.name),
+    message: String(error.message),
+    stack: typeof error.stack === 'string' ? error.stack : undefined,
+    base: BUILTINS.find((C) => error instanceof C)?.name ?? 'Error',
+    props: undefined,
+  };
+  for (const key of Object.keys(error)) {
+    if (SKIP.has(key)) continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    (out.props ??= {})[key] = cloneable(value) ? value : inspect(value, { depth: 1 });
+  }
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined && !(out.props && 'code' in out.props)) (out.props ??= {}).code = code;
+  if ('cause' in error && depth < MAX_DEPTH) {
+    const cause = error.cause;
+    out.cause = cause instanceof Error ? serializeError(cause, depth + 1) : { value: cloneable(cause) ? cause : inspect(cause) };
+  }
+  if (error instanceof AggregateError && Array.isArray(error.errors) && depth < MAX_DEPTH) {
+    out.errors = error.errors.map((e) => serializeError(e, depth + 1));
+  }
+  return out;
+}
+
+/** Rebuilds an Error on the pool side: same name, message, stack, code, cause and own fields. */
+export function deserializeError(s: SerializedError): Error {
+  let error: Error;
+  if (s.thrown) {
+    error = new errors.TaskError(s.message, s.thrown.value);
+  } else if (s.base === 'AggregateError') {
+    error = new AggregateError((s.errors ?? []).map(deserializeError), s.message);
+  } else {
+    // Our own errors (a RecursivePoolError raised while a worker imported a module) keep their class.
+    const Own = (errors as Record<string, unknown>)[s.name];
+    const Ctor = typeof Own === 'function' && Own.prototype instanceof Error ? (Own as new (m: string) => Error) : (BY_BASE[s.base] ?? Error);
+    error = Reflect.construct(Ctor, [s.message]) as Error;
+  }
+  if (error.name !== s.name) {
+    Object.defineProperty(error, 'name', { value: s.name, enumerable: false, configurable: true, writable: true });
+  }
+  if (s.stack !== undefined) {
+    Object.defineProperty(error, 'stack', { value: s.stack, enumerable: false, configurable: true, writable: true });
+  }
+  if (s.props) Object.assign(error, s.props);
+  if (s.cause) {
+    const cause = 'value' in s.cause ? s.cause.value : deserializeError(s.cause);
+    Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  }
+  return error;
+}
+
+/** Whether structured clone takes `value` as is (the error path only, so a trial clone is fine). */
+function cloneable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return true;
+  if (typeof value !== 'object') return false;
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
