@@ -21,6 +21,7 @@ import type { AnyFn, BatchCallback, BatchResult, Cancel, Pool, Task, TaskRef } f
 import { FnKind, Op, unknownMessage, type DefMsg, type FromWorker, type ToWorker } from './protocol.ts';
 import { expectDuration, expectInteger, type ResolvedPoolOptions, type SubmitOptions } from './options.ts';
 import { deserializeError, type SerializedError } from './serialize.ts';
+import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
 import { describe, isTaskRef } from './task.ts';
 import { workerEntry, type Spawn, type Transport } from './transport.ts';
@@ -37,6 +38,12 @@ export interface PoolStats {
   readonly completed: number;
   /** Tasks that failed: threw, crashed, timed out, were aborted or could not be sent. */
   readonly failed: number;
+  /** Milliseconds workers have spent running tasks, summed over workers (as measured in them). */
+  readonly busyTime: number;
+  /** Milliseconds since the pool was created. */
+  readonly uptime: number;
+  /** `busyTime / (maxWorkers × uptime)`: the share of the pool's capacity used since it started, 0–1. */
+  readonly utilization: number;
 }
 
 /** Options of `pool.map`. */
@@ -186,6 +193,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #startupFailures = 0;
   #completed = 0;
   #failed = 0;
+  #busyTime = 0;
+  readonly #createdAt = performance.now();
   readonly #dirty: Slot[] = [];
   #flushScheduled = false;
   #exited: Promise<void> | undefined;
@@ -374,7 +383,17 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   get stats(): PoolStats {
     let busy = 0;
     for (const slot of this.#slots) if (slot.inflight.length > 0) busy++;
-    return { workers: this.#slots.length, busy, queued: this.#queue.size, completed: this.#completed, failed: this.#failed };
+    const uptime = performance.now() - this.#createdAt;
+    return {
+      workers: this.#slots.length,
+      busy,
+      queued: this.#queue.size,
+      completed: this.#completed,
+      failed: this.#failed,
+      busyTime: this.#busyTime,
+      uptime,
+      utilization: uptime > 0 ? Math.min(1, this.#busyTime / (this.maxWorkers * uptime)) : 0,
+    };
   }
 
   // ── submission ────────────────────────────────────────────────────────────────────────────────
@@ -610,6 +629,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     slot.ready = true;
     const def = job.def;
     def.ms = def.ms === undefined ? ms : def.ms * 0.8 + ms * 0.2;
+    this.#busyTime += ms;
     this.#settleSent(slot, job, error, value);
   }
 
