@@ -137,3 +137,27 @@ export function expectPool(pool: unknown): asserts pool is Pool {
     );
   }
 }
+
+/**
+ * Splits `mapOnThreads`/`mapOnProcesses` options into the pool's and the operator's; a name that
+ * is neither is refused, naming both lists.
+ */
+export function splitOptions<O extends object>(
+  operator: string,
+  options: O,
+  poolKeys: readonly string[],
+): { poolOptions: Record<string, unknown>; operatorOptions: Record<string, unknown> } {
+  expectOptionsObject(operator, options);
+  const poolOptions: Record<string, unknown> = {};
+  const operatorOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (poolKeys.includes(key)) poolOptions[key] = value;
+    else if ((MAP_ON_POOL_OPTIONS as readonly string[]).includes(key)) operatorOptions[key] = value;
+    else {
+      throw new TypeError(
+        `Unknown ${operator} option \`${key}\`; known options: ${MAP_ON_POOL_OPTIONS.join(', ')} (operator), ${poolKeys.join(', ')} (pool)`,
+      );
+    }
+  }
+  return { poolOptions, operatorOptions };
+}

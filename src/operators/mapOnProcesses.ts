@@ -1,0 +1,65 @@
+import { defer, finalize, type OperatorFunction } from 'rxjs';
+import type { Task } from '../pools/Pool.ts';
+import { PROCESS_POOL_OPTIONS, validateProcessPoolOptions, type ProcessPoolOptions } from '../pools/options.ts';
+import { ProcessPool } from '../pools/ProcessPool.ts';
+import { mapOnPool } from './mapOnPool.ts';
+import { expectTask, resolveMapOnPoolOptions, splitOptions, type MapOnPoolOptions } from './options.ts';
+
+/** Options of {@link mapOnProcesses}: the operator's and the `ProcessPool`'s. */
+export interface MapOnProcessesOptions<T = unknown> extends MapOnPoolOptions<T>, ProcessPoolOptions {}
+
+/**
+ * Maps each value on child processes: {@link mapOnPool} over a `ProcessPool` of its own, created
+ * when you subscribe and shut down when the subscription ends (complete, error or unsubscribe),
+ * so no worker outlives it. Every subscription gets its own pool; workers start lazily, on the
+ * first value, so a subscription that never sees a value starts none.
+ *
+ * ```text
+ * source   -a-b-c-|          each task takes 6 ms; maxWorkers 2
+ *
+ *      mapOnProcesses(x => x * 10, { maxWorkers: 2 })
+ *
+ * output   -------A-B---(C|) in input order; c waits for a free process
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { range } from 'rxjs';
+ * import { mapOnProcesses } from 'rxjs-pools';
+ *
+ * range(1, 4)
+ *   .pipe(mapOnProcesses((n: number) => n * n, { maxWorkers: 2 }))
+ *   .subscribe((y) => console.log(y));
+ * // 1
+ * // 4
+ * // 9
+ * // 16
+ * ```
+ *
+ * @see mapOnPool for the semantics (order, bounds, overflow, errors, cancellation).
+ * @see mapOnThreads for worker threads: cheaper to start, sharing one process.
+ * @param fn The task, receiving one value: a self-contained function or a `task(module, name)`.
+ * @param options The operator options (`concurrency`, `chunksize`, `ordered`, `maxBuffered`,
+ * `overflow`, `onDrop`) and the `ProcessPool` options (`maxWorkers`, `taskTimeout`,
+ * `maxTasksPerWorker`, `idleTimeout`, `initializer`, `initArgs`, `execArgv`, `env`); all
+ * validated now. `concurrency` defaults to `maxWorkers`.
+ * @returns An operator emitting `fn(value)` for each source value.
+ */
+export function mapOnProcesses<T, R>(
+  fn: Task<(value: T) => R | PromiseLike<R>>,
+  options: MapOnProcessesOptions<T> = {},
+): OperatorFunction<T, R> {
+  expectTask('mapOnProcesses', fn);
+  const { poolOptions, operatorOptions } = splitOptions('mapOnProcesses', options, PROCESS_POOL_OPTIONS);
+  const { maxWorkers } = validateProcessPoolOptions(poolOptions);
+  resolveMapOnPoolOptions('mapOnProcesses', operatorOptions, maxWorkers);
+  return (source) =>
+    defer(() => {
+      const pool = new ProcessPool(poolOptions);
+      return source.pipe(
+        mapOnPool<T, R>(pool, fn, operatorOptions),
+        // mapOnPool's teardown has cancelled this subscription's batches by now.
+        finalize(() => void pool.shutdown({ wait: false, cancelPending: true })),
+      );
+    });
+}
