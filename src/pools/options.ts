@@ -126,15 +126,15 @@ function resolveCommon(options: PoolOptions): ResolvedPoolOptions {
   return { maxWorkers, taskTimeout, maxTasksPerWorker, idleTimeout, initializer, initArgs };
 }
 
-function expectObject(kind: string, options: unknown): asserts options is object {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`Expected ${kind} options to be an object, got ${describe(options)}`);
+function expectObject(what: string, value: unknown): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`Expected ${what} to be an object, got ${describe(value)}`);
   }
 }
 
 /** Validates `ThreadPool` options eagerly (the operators call it when they are created). */
 export function validateThreadPoolOptions(options: ThreadPoolOptions = {}): ResolvedPoolOptions & Pick<ThreadPoolOptions, 'resourceLimits'> {
-  expectObject('ThreadPool', options);
+  expectObject('ThreadPool options', options);
   checkKeys('ThreadPool', options, THREAD_POOL_OPTIONS);
   const { resourceLimits } = options;
   if (resourceLimits !== undefined) {
@@ -155,7 +155,7 @@ export function validateThreadPoolOptions(options: ThreadPoolOptions = {}): Reso
 export function validateProcessPoolOptions(
   options: ProcessPoolOptions = {},
 ): ResolvedPoolOptions & Required<Pick<ProcessPoolOptions, 'execArgv' | 'env'>> {
-  expectObject('ProcessPool', options);
+  expectObject('ProcessPool options', options);
   checkKeys('ProcessPool', options, PROCESS_POOL_OPTIONS);
   const execArgv = options.execArgv ?? process.execArgv;
   if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === 'string')) {

@@ -177,18 +177,21 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
     return await import(url);
   } catch (error) {
     // A .ts module outside tsx (vitest, or a built app importing .ts tasks): register tsx's
-    // loader in this worker and try once more.
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || tsxRegistered) throw error;
-    try {
-      const { register } = await import('tsx/esm/api');
-      register();
-      tsxRegistered = true;
-    } catch {
-      throw new TypeError(`Task module ${url} is TypeScript and tsx is not installed: \`npm install -D tsx\`, or build it to .js`, {
-        cause: error,
-      });
+    // loader in this worker and try once more. Node caches the failed import of this URL, so the
+    // retry asks for it under a distinct one.
+    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    if (!tsxRegistered) {
+      try {
+        const { register } = await import('tsx/esm/api');
+        register();
+        tsxRegistered = true;
+      } catch {
+        throw new TypeError(`Task module ${url} is TypeScript and tsx is not installed: \`npm install -D tsx\`, or build it to .js`, {
+          cause: error,
+        });
+      }
     }
-    return await import(url);
+    return await import(`${url}${url.includes('?') ? '&' : '?'}rxjs-pools-tsx`);
   }
 }
 
