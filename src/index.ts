@@ -1,2 +1,3 @@
 export * from './pools/index.ts';
+export * from './operators/index.ts';
 export * from './errors.ts';
