@@ -226,7 +226,9 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     return new Promise((resolve, reject) => {
       try {
         if (!Array.isArray(args)) throw new TypeError(`Expected \`args\` to be an array of arguments, got ${describe(args)}`);
-        this.#enqueue(fn, args, false, (error, value) => (error ? reject(error) : resolve(value as Awaited<ReturnType<F>>)), options);
+        const { signal, timeout, transfer } = this.#checkSubmitOptions(options);
+        const settle: Settle = (error, value) => (error ? reject(error) : resolve(value as Awaited<ReturnType<F>>));
+        this.#enqueue(this.#defOf(fn), args, false, settle, timeout, transfer, signal);
       } catch (error) {
         reject(error);
       }
@@ -251,12 +253,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       throw new TypeError(`Expected \`iterable\` to be an iterable or async iterable, got ${describe(iterable)}`);
     }
     this.#checkSubmitOptions({ signal, timeout });
-    this.#defOf(fn);
-    return this.#mapChunks(fn, iterable, chunksize, buffersize, signal, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+    return this.#mapChunks(this.#defOf(fn), iterable, chunksize, buffersize, signal, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
   }
 
   async *#mapChunks(
-    fn: Task,
+    def: Def,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     chunksize: number,
     buffersize: number,
@@ -277,24 +278,19 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     let wake: (() => void) | null = null;
     const onAbort = () => wake?.();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const iterator =
-      Symbol.asyncIterator in iterable ? iterable[Symbol.asyncIterator]() : (iterable as Iterable<unknown>)[Symbol.iterator]();
+    const async = Symbol.asyncIterator in iterable;
+    const iterator = async ? iterable[Symbol.asyncIterator]() : (iterable as Iterable<unknown>)[Symbol.iterator]();
     const send = (items: unknown[]) => {
       const chunk: Chunk = { cancel: noop, size: items.length, settled: false };
       chunks.push(chunk);
       ahead += items.length;
-      chunk.cancel = this.#enqueue(
-        fn,
-        items,
-        true,
-        (error, result) => {
-          chunk.settled = true;
-          chunk.error = error;
-          chunk.result = result as BatchResult<unknown>;
-          if (chunks[first] === chunk) wake?.();
-        },
-        { timeout },
-      );
+      const settle: Settle = (error, result) => {
+        chunk.settled = true;
+        chunk.error = error;
+        chunk.result = result as BatchResult<unknown>;
+        if (chunks[first] === chunk) wake?.();
+      };
+      chunk.cancel = this.#enqueue(def, items, true, settle, timeout);
     };
     try {
       for (;;) {
@@ -304,7 +300,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
           while (!done && ahead + chunksize <= buffersize) {
             const items: unknown[] = [];
             while (items.length < chunksize) {
-              const step = await iterator.next();
+              // No await for a sync iterator: a microtask per item is a cost at a million items.
+              const step = async ? await iterator.next() : (iterator.next() as IteratorResult<unknown>);
               if (step.done) {
                 done = true;
                 break;
@@ -344,7 +341,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel {
     try {
       if (!Array.isArray(items)) throw new TypeError(`Expected \`items\` to be an array, got ${describe(items)}`);
-      return this.#enqueue(fn, items, true, callback as Settle);
+      return this.#enqueue(this.#defOf(fn), items, true, callback as Settle, undefined);
     } catch (error) {
       // Never call back synchronously, and not at all once cancelled.
       let cancelled = false;
@@ -398,12 +395,19 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
 
   // ── submission ────────────────────────────────────────────────────────────────────────────────
 
-  #enqueue(fn: unknown, payload: readonly unknown[], batch: boolean, settle: Settle, options?: SubmitOptions): Cancel {
+  /** Queues a job; arguments are already checked. Throws if the pool takes no more work. */
+  #enqueue(
+    def: Def,
+    payload: readonly unknown[],
+    batch: boolean,
+    settle: Settle,
+    timeout: number | undefined,
+    transfer?: TransferListItem[],
+    signal?: AbortSignal,
+  ): Cancel {
     if (this.#state !== 'open') {
       throw this.#broken ?? new PoolShutdownError(`${this.#kind} has been shut down: it accepts no new tasks`);
     }
-    const def = this.#defOf(fn);
-    const { signal, timeout, transfer } = this.#checkSubmitOptions(options);
     if (signal?.aborted) throw new AbortError('The task was aborted before it was submitted', { cause: signal.reason });
     const job = new Job(this.#nextId++, def, payload, batch, settle, timeout ?? this.#options.taskTimeout, transfer, signal);
     if (signal) {
