@@ -8,7 +8,7 @@ import { Observable, tap, type ObservableNotification } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { mapOnPool } from '../src/operators/mapOnPool.ts';
 import type { MapOnPoolOptions } from '../src/operators/options.ts';
-import type { BatchCallback, Cancel, Pool } from '../src/pools/Pool.ts';
+import type { BatchCallback, BatchResult, Cancel, Pool } from '../src/pools/Pool.ts';
 import { VirtualPool, type VirtualBatch } from '../src/testing/index.ts';
 
 export interface Scenario {
@@ -187,10 +187,14 @@ export interface VirtualRun {
   readonly steps: Step[];
   /** Items of each batch, in submission order. */
   readonly batches: unknown[][];
+  /** How each batch settled, by batch (undefined: cancelled). */
+  readonly answers: ({ error: Error | undefined; result: BatchResult<unknown> | undefined } | undefined)[];
   /** The VirtualPool's record of each batch (frames). */
   readonly log: readonly VirtualBatch[];
   readonly peakRunning: number;
   readonly outcome: Outcome;
+  /** Values dropped by an overflow policy, with the frame (for the renderer). */
+  readonly drops: { frame: number; value: unknown }[];
   /** Output notifications with frames, as TestScheduler recorded them (for the renderer). */
   readonly frames: { frame: number; notification: ObservableNotification<unknown> }[];
 }
@@ -210,8 +214,8 @@ export function optionsOf(scenario: Scenario, dropped: unknown[]): MapOnPoolOpti
   return options as MapOnPoolOptions<unknown>;
 }
 
-/** Wraps a pool, recording batches and when each settles. */
-function recordingPool(pool: Pool, steps: Step[], batches: unknown[][]): Pool {
+/** Wraps a pool, recording batches, how and when each settles. */
+function recordingPool(pool: Pool, steps: Step[], batches: unknown[][], answers: VirtualRun['answers']): Pool {
   return {
     maxWorkers: pool.maxWorkers,
     runBatch<T, R>(fn: Parameters<Pool['runBatch']>[0], items: readonly T[], callback: BatchCallback<R>): Cancel {
@@ -219,6 +223,7 @@ function recordingPool(pool: Pool, steps: Step[], batches: unknown[][]): Pool {
       batches.push([...items]);
       return pool.runBatch<T, R>(fn as never, items, (error, result) => {
         steps.push({ kind: 'settle', batch });
+        answers[batch] = { error, result: result as BatchResult<unknown> | undefined };
         callback(error, result);
       });
     },
@@ -237,8 +242,10 @@ export function runVirtual(
 ): VirtualRun {
   const steps: Step[] = [];
   const batches: unknown[][] = [];
+  const answers: VirtualRun['answers'] = [];
   const outcome: Outcome = { values: [], end: undefined, dropped: [] };
   const frames: VirtualRun['frames'] = [];
+  const drops: VirtualRun['drops'] = [];
   let pool!: VirtualPool;
   const scheduler = new TestScheduler(compare);
   scheduler.run((helpers) => {
@@ -252,8 +259,16 @@ export function runVirtual(
         complete: () => steps.push({ kind: 'source', notification: { kind: 'C' } }),
       }),
     );
+    const options = optionsOf(scenario, outcome.dropped);
+    const { onDrop } = options;
+    if (onDrop !== undefined) {
+      (options as { onDrop: typeof onDrop }).onDrop = (value, count) => {
+        drops.push({ frame: scheduler.now(), value });
+        onDrop(value, count);
+      };
+    }
     const result = recorded.pipe(
-      mapOnPool(recordingPool(pool, steps, batches), compileFn(scenario), optionsOf(scenario, outcome.dropped)),
+      mapOnPool(recordingPool(pool, steps, batches, answers), compileFn(scenario), options),
       tap({
         next: (value) => {
           outcome.values.push(value);
@@ -273,5 +288,5 @@ export function runVirtual(
     if (assert) assert(helpers, result, source);
     else helpers.expectObservable(result, scenario.unsub).toBe(scenario.output, scenario.outputs);
   });
-  return { steps, batches, log: pool.log, peakRunning: pool.peakRunning, outcome, frames };
+  return { steps, batches, answers, log: pool.log, peakRunning: pool.peakRunning, outcome, drops, frames };
 }
