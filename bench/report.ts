@@ -1,0 +1,381 @@
+/**
+ * Turns the samples of one bench run into bench/RESULTS.md, the throughput SVG and results.json.
+ * Every ratio is taken run by run (same round, so the same minute of machine time) and only then
+ * summarised; no absolute figure is printed without its peer from the same run beside it.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baselineOf, byName, type SystemDef, type WorkloadDef } from './systems.ts';
+
+export interface Sample {
+  workload: string;
+  system: string;
+  round: number;
+  status: 'ok' | 'hung' | 'failed' | 'skipped';
+  value?: number;
+  extra?: Record<string, unknown>;
+  error?: string;
+  wallMs: number;
+  firstMs?: number;
+  /** Share of the machine busy with other processes just before this child started. */
+  load?: number;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  node: string;
+  python: string;
+  packages: Record<string, string>;
+  date: string;
+  commit: string;
+  os: string;
+}
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function summarise(xs: readonly number[]): Summary | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, n: s.length };
+}
+
+class Results {
+  constructor(readonly samples: readonly Sample[]) {}
+  of(w: string, s: string): Sample[] {
+    return this.samples.filter((x) => x.workload === w && x.system === s);
+  }
+  stat(w: string, s: string, pick: (x: Sample) => unknown = (x) => x.value): Summary | undefined {
+    const vs = this.of(w, s)
+      .filter((x) => x.status === 'ok')
+      .map(pick)
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    return summarise(vs);
+  }
+  /** a ÷ b, round by round, over the rounds where both finished. */
+  ratio(w: string, a: string, b: string): Summary | undefined {
+    const bs = new Map(this.of(w, b).filter((x) => x.status === 'ok').map((x) => [x.round, x.value!]));
+    const rs: number[] = [];
+    for (const x of this.of(w, a)) if (x.status === 'ok' && bs.has(x.round)) rs.push(x.value! / bs.get(x.round)!);
+    return summarise(rs);
+  }
+  status(w: string, s: string): string {
+    const xs = this.of(w, s);
+    if (xs.length === 0) return 'not run';
+    if (xs.every((x) => x.status === 'skipped')) return 'skipped';
+    const bad = xs.filter((x) => x.status === 'hung' || x.status === 'failed');
+    if (bad.length === 0) return 'ok';
+    const hung = bad.filter((x) => x.status === 'hung').length;
+    const failed = bad.length - hung;
+    return [hung ? `hung ${hung}/${xs.length}` : '', failed ? `failed ${failed}/${xs.length}` : ''].filter(Boolean).join(', ');
+  }
+  firstError(w: string, s: string): string | undefined {
+    return this.of(w, s).find((x) => x.error)?.error;
+  }
+}
+
+// ---- number formatting ----------------------------------------------------------------------
+function num(v: number, unit: string): string {
+  if (unit === 'tasks/s') {
+    if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+    if (v >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+    if (v >= 1e3) return `${(v / 1e3).toFixed(2)}k`;
+    return v.toFixed(0);
+  }
+  if (unit === 's') return v.toFixed(3);
+  if (unit.includes('speedup') || unit === '×') return v.toFixed(2);
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  if (v >= 1) return v.toFixed(2);
+  return v.toFixed(3);
+}
+const range = (s: Summary, unit: string) => (s.n > 1 ? `${num(s.min, unit)}–${num(s.max, unit)}` : '—');
+const ratioText = (r: Summary | undefined) =>
+  r ? `${r.median.toFixed(r.median >= 10 ? 1 : 2)}× ${r.n > 1 ? `(${r.min.toFixed(2)}–${r.max.toFixed(2)})` : ''}`.trim() : '—';
+
+// ---- targets from issue 4 -------------------------------------------------------------------
+interface TargetRow {
+  target: string;
+  measured: string;
+  verdict: string;
+}
+
+function targets(R: Results): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const nm = (s: string) => byName.get(s)?.label ?? s;
+  const atLeast = (target: string, sum: Summary | undefined, goal: number, what: string) => {
+    if (!sum) return rows.push({ target, measured: 'not measured', verdict: '—' });
+    const ok = sum.median >= goal;
+    rows.push({
+      target,
+      measured: `${what}: ${ratioText(sum)}`,
+      verdict: ok ? `**met** (${((sum.median / goal - 1) * 100).toFixed(0)} % over)` : `**missed** by ${((1 - sum.median / goal) * 100).toFixed(0)} % (${sum.median.toFixed(2)} vs ${goal})`,
+    });
+  };
+  const atMost = (target: string, sum: Summary | undefined, goal: number, what: string, unit = '×') => {
+    if (!sum) return rows.push({ target, measured: 'not measured', verdict: '—' });
+    const ok = sum.median <= goal;
+    const m = unit === '×' ? ratioText(sum) : `${num(sum.median, unit)} ${unit}${sum.n > 1 ? ` (${num(sum.min, unit)}–${num(sum.max, unit)})` : ''}`;
+    rows.push({
+      target,
+      measured: `${what}: ${m}`,
+      verdict: ok ? `**met** (${((1 - sum.median / goal) * 100).toFixed(0)} % under)` : `**missed** by ${((sum.median / goal - 1) * 100).toFixed(0)} %`,
+    });
+  };
+  const best = (w: string, cands: string[], base: string) => {
+    let bestS: { s: string; r: Summary } | undefined;
+    for (const s of cands) {
+      const r = R.ratio(w, s, base);
+      if (r && (!bestS || r.median > bestS.r.median)) bestS = { s, r };
+    }
+    return bestS;
+  };
+
+  atLeast('mapOnThreads unbatched ≥ 4× piscina', R.ratio('overhead', 'ours-mapOnThreads', 'piscina'), 4, 'mapOnThreads ÷ piscina');
+  atLeast('mapOnThreads unbatched ≥ 0.75× raw pipelined', R.ratio('overhead', 'ours-mapOnThreads', 'raw-thread-pipe'), 0.75, 'mapOnThreads ÷ raw worker_threads pipelined');
+  const bt = best('overhead', ['ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'], 'piscina');
+  atLeast('mapOnThreads batched ≥ 40× piscina', bt?.r, 40, bt ? `${nm(bt.s)} ÷ piscina` : '');
+  const bp = best('overhead', ['ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'], 'py-process-c256');
+  atLeast('mapOnThreads batched ≥ 2× Python chunksize 256', bp?.r, 2, bp ? `${nm(bp.s)} ÷ Python ProcessPool chunksize 256` : '');
+  atLeast('mapOnProcesses unbatched ≥ 2× workerpool-process', R.ratio('overhead', 'ours-mapOnProcesses', 'workerpool-process'), 2, 'mapOnProcesses ÷ workerpool process');
+  const bq = best('overhead', ['ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'], 'workerpool-process');
+  atLeast('mapOnProcesses batched ≥ 25× workerpool-process', bq?.r, 25, bq ? `${nm(bq.s)} ÷ workerpool process` : '');
+  for (const s of ['ours-thread-map', 'ours-mapOnThreads', 'ours-process-map', 'ours-mapOnProcesses']) {
+    const st = R.stat('cpu', s);
+    if (!st) continue;
+    const ok = st.median >= 1.95;
+    rows.push({
+      target: `CPU-bound speedup ≥ 1.95 (${nm(s)})`,
+      measured: `${st.median.toFixed(2)}× (${range(st, '×')})`,
+      verdict: ok ? '**met**' : `**missed** by ${((1 - st.median / 1.95) * 100).toFixed(1)} %`,
+    });
+  }
+  if (!R.stat('cpu', 'ours-mapOnThreads') && !R.stat('cpu', 'ours-thread-map'))
+    rows.push({ target: 'CPU-bound speedup ≥ 1.95', measured: 'not measured', verdict: '—' });
+  atMost('Cold start ≤ raw round trip + 10 % (threads)', R.ratio('cold', 'ours-thread-submit', 'raw-thread-1'), 1.1, 'ThreadPool ÷ raw worker_threads');
+  atMost('Cold start ≤ raw round trip + 10 % (processes)', R.ratio('cold', 'ours-process-submit', 'raw-fork-1'), 1.1, 'ProcessPool ÷ raw fork');
+  for (const [w, py, fig, cands] of [
+    ['seed-threads', 'py-thread', 4.002, ['ours-thread-map', 'ours-mapOnThreads']],
+    ['seed-processes', 'py-process-c1', 6.014, ['ours-process-map', 'ours-mapOnProcesses']],
+  ] as const) {
+    for (const s of cands) {
+      const r = R.ratio(w, s, py);
+      const st = R.stat(w, s);
+      const pySt = R.stat(w, py);
+      if (!r || !st || !pySt) {
+        rows.push({ target: `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} within 1 % of Python (${nm(s)})`, measured: 'not measured', verdict: '—' });
+        continue;
+      }
+      const ok = r.median <= 1.01;
+      rows.push({
+        target: `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} within 1 % of Python (${nm(s)})`,
+        measured: `${st.median.toFixed(3)} s vs Python ${pySt.median.toFixed(3)} s in the same runs (issue: ${fig} s); ratio ${ratioText(r)}`,
+        verdict: ok ? `**met** (${((r.median - 1) * 100).toFixed(2)} %)` : `**missed**: ${((r.median - 1) * 100).toFixed(2)} % slower`,
+      });
+    }
+  }
+  for (const s of ['ours-mapOnThreads', 'ours-mapOnThreads-c256', 'ours-thread-pull']) {
+    const st = R.stat('memory', s);
+    if (!st) continue;
+    atMost(`Memory: RSS growth ≤ 64 MB (${nm(s)})`, st, 64, 'peak RSS growth', 'MB');
+  }
+  if (!R.stat('memory', 'ours-mapOnThreads')) rows.push({ target: 'Memory: RSS growth ≤ 64 MB (mapOnThreads)', measured: 'not measured', verdict: '—' });
+  return rows;
+}
+
+/** The figures issue 4 quotes for the peers, to show how this run's machine compares. */
+const ISSUE_FIGURES: Record<string, number> = {
+  piscina: 34_000,
+  'workerpool-thread': 40_000,
+  'workerpool-process': 20_600,
+  'tinypool-process': 11_700,
+  threadsjs: 1_500,
+  'raw-thread-pipe': 191_000,
+  'raw-thread-b64': 1_800_000,
+  'raw-fork-pipe': 54_000,
+  'raw-fork-b64': 640_000,
+  'py-process-c256': 853_000,
+};
+
+// ---- the SVG chart --------------------------------------------------------------------------
+const COLORS: Record<string, string> = { ours: '#e8590c', peer: '#1971c2', raw: '#868e96', python: '#7048e8' };
+
+function chart(R: Results, w: WorkloadDef, systems: readonly SystemDef[], subtitle: string): string {
+  const rows = systems
+    .map((s) => ({ s, st: R.stat(w.id, s.name), status: R.status(w.id, s.name) }))
+    .filter((r) => r.st || (r.status !== 'not run' && r.status !== 'skipped'));
+  const kindOrder = { ours: 0, peer: 1, raw: 2, python: 3 } as const;
+  rows.sort((a, b) => (a.s.runtime === b.s.runtime ? 0 : a.s.runtime === 'thread' ? -1 : 1) || kindOrder[a.s.kind] - kindOrder[b.s.kind] || (b.st?.median ?? 0) - (a.st?.median ?? 0));
+  const vals = rows.flatMap((r) => (r.st ? [r.st.min, r.st.max] : []));
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.max(1, Math.min(...vals, 1e3)))));
+  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...vals, 1e4))));
+  const labelW = 330;
+  const plotW = 520;
+  const rowH = 22;
+  const top = 74;
+  let sectionGap = 0;
+  const width = labelW + plotW + 110;
+  const x = (v: number) => labelW + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const parts: string[] = [];
+  let y = top;
+  let lastRuntime = '';
+  for (const r of rows) {
+    if (r.s.runtime !== lastRuntime) {
+      if (lastRuntime) {
+        y += 10;
+        sectionGap += 10;
+      }
+      parts.push(`<text x="8" y="${y + 14}" font-weight="bold">${r.s.runtime === 'thread' ? 'Threads' : 'Processes'}</text>`);
+      y += rowH;
+      lastRuntime = r.s.runtime;
+    }
+    const color = COLORS[r.s.kind]!;
+    parts.push(`<text x="${labelW - 8}" y="${y + 15}" text-anchor="end"${r.s.kind === 'ours' ? ' font-weight="bold"' : ''}>${esc(r.s.label)}</text>`);
+    if (r.st) {
+      const bx = x(lo);
+      parts.push(`<rect x="${bx}" y="${y + 4}" width="${Math.max(1, x(r.st.median) - bx).toFixed(1)}" height="${rowH - 8}" fill="${color}" opacity="0.85"/>`);
+      if (r.st.n > 1) {
+        const y0 = y + rowH / 2;
+        parts.push(`<line x1="${x(r.st.min).toFixed(1)}" x2="${x(r.st.max).toFixed(1)}" y1="${y0}" y2="${y0}" stroke="#212529" stroke-width="1.2"/>`);
+        for (const v of [r.st.min, r.st.max]) parts.push(`<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${y0 - 4}" y2="${y0 + 4}" stroke="#212529" stroke-width="1.2"/>`);
+      }
+      parts.push(`<text x="${(Math.max(x(r.st.median), x(r.st.max)) + 6).toFixed(1)}" y="${y + 15}">${num(r.st.median, w.unit)}</text>`);
+    } else {
+      parts.push(`<text x="${x(lo) + 6}" y="${y + 15}" fill="#c92a2a">${esc(r.status)}</text>`);
+    }
+    y += rowH;
+  }
+  const grid: string[] = [];
+  for (let v = lo; v <= hi; v *= 10) {
+    grid.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${y}" stroke="#dee2e6"/>`);
+    grid.push(`<text x="${x(v)}" y="${y + 16}" text-anchor="middle" fill="#495057">${num(v, w.unit)}</text>`);
+  }
+  const legend = (['ours', 'peer', 'raw', 'python'] as const)
+    .map((k, i) => `<rect x="${labelW + i * 130}" y="44" width="12" height="12" fill="${COLORS[k]}"/><text x="${labelW + i * 130 + 18}" y="55">${{ ours: 'rxjs-pools', peer: 'npm peers', raw: 'raw baseline', python: 'Python' }[k]}</text>`)
+    .join('');
+  const height = y + 30;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="#ffffff"/>
+<text x="8" y="20" font-size="15" font-weight="bold">${esc(`Throughput, ${w.what.split(',')[0]!.replace(/`/g, '')}: tasks/s (log scale)`)}</text>
+<text x="8" y="38" fill="#495057">${esc(subtitle)}</text>
+${legend}
+${grid.join('\n')}
+${parts.join('\n')}
+</svg>
+`;
+}
+
+// ---- markdown -------------------------------------------------------------------------------
+export function writeReport(o: {
+  outDir: string;
+  samples: Sample[];
+  workloads: readonly WorkloadDef[];
+  machine: Machine;
+  notes: string[];
+  quick: boolean;
+  totalS: number;
+  calibration: { spin: number; pyspin: number };
+  systems: readonly SystemDef[];
+}): string[] {
+  const R = new Results(o.samples);
+  const m = o.machine;
+  const L: string[] = [];
+  L.push('# rxjs-pools benchmark results', '');
+  L.push(`Generated by \`npm run bench${o.quick ? ' -- --quick' : ''}\` on ${m.date} in ${Math.round(o.totalS)} s. Do not edit by hand.`, '');
+  L.push('| machine | |', '| --- | --- |');
+  L.push(`| CPU | ${m.cpu}, ${m.cores} cores |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Python | ${m.python} |`);
+  L.push(`| packages | ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+  L.push(`| rxjs-pools at | \`${m.commit.replace(/\|/g, '/')}\` |`, '');
+  L.push(
+    'Method: each cell is one system × one workload × one run in a fresh child process (Node for the JS systems, `python3` for',
+    '`concurrent.futures`) with a timeout; a child past it is killed with its process group and shown as **hung**. Rounds',
+    'interleave the systems (order rotated per round) and every ratio is computed within a round, then summarised as median',
+    '(min–max). `NODE_EXTRA_CA_CERTS`, set on this machine and worth ~40 ms per Node start, is removed for every child alike.',
+    `The CPU task was calibrated to ~20 ms: \`spin(${o.calibration.spin})\` in Node, \`spin(${o.calibration.pyspin})\` in Python.`,
+    'Ratios are *system ÷ baseline*: piscina for threads, workerpool-process for processes (for times, below 1 is faster).',
+    '',
+  );
+  if (o.notes.length) {
+    L.push('**Notes for this run**', '');
+    for (const n of o.notes) L.push(`- ${n}`);
+    L.push('');
+  }
+
+  const tRows = targets(R);
+  L.push('## Targets (issue 4)', '', '| target | measured (same run) | verdict |', '| --- | --- | --- |');
+  for (const t of tRows) L.push(`| ${t.target} | ${t.measured} | ${t.verdict} |`);
+  L.push('');
+
+  for (const w of o.workloads) {
+    const names = o.systems.filter((s) => o.samples.some((x) => x.workload === w.id && x.system === s.name));
+    if (names.length === 0) continue;
+    L.push(`## ${w.title}`, '', `${w.what}. Unit: ${w.unit}, ${w.better} is better.`, '');
+    const extraHead =
+      w.id === 'cold' ? ' spawn → first result, parent-observed (ms) |' :
+      w.id === 'cpu' ? ' pool time (ms) |' :
+      w.id === 'transfer-move' ? ' sent buffer detached |' :
+      w.id.startsWith('transfer') ? ' MB/s |' :
+      w.id === 'memory' ? ' items/s |' :
+      w.id === 'overhead' ? ' issue 4 figure |' : '';
+    L.push(`| system | median | min–max | runs | ÷ baseline (same round) |${extraHead}`);
+    L.push(`| --- | ---: | ---: | ---: | ---: |${extraHead ? ' ---: |' : ''}`);
+    for (const s of names) {
+      const st = R.stat(w.id, s.name);
+      const status = R.status(w.id, s.name);
+      const base = baselineOf(s);
+      const ratio = s.name === base ? 'baseline' : ratioText(R.ratio(w.id, s.name, base));
+      const label = s.kind === 'ours' ? `**${s.label}**` : s.label;
+      let extra = '';
+      if (w.id === 'cold') {
+        const f = R.stat(w.id, s.name, (x) => x.firstMs);
+        extra = f ? ` ${num(f.median, 'ms')} (${range(f, 'ms')}) |` : ' — |';
+      } else if (w.id === 'cpu') {
+        const f = R.stat(w.id, s.name, (x) => x.extra?.ms);
+        extra = f ? ` ${num(f.median, 'ms')} |` : ' — |';
+      } else if (w.id === 'transfer-move') {
+        const xs = R.of(w.id, s.name).filter((x) => x.status === 'ok');
+        extra = xs.length ? ` ${xs.every((x) => x.extra?.detached === true) ? 'yes' : xs.some((x) => x.extra?.detached === true) ? 'sometimes' : 'no (copied)'} |` : ' — |';
+      } else if (w.id.startsWith('transfer')) {
+        const f = R.stat(w.id, s.name, (x) => x.extra?.mbps);
+        extra = f ? ` ${num(f.median, 'MB/s')} |` : ' — |';
+      } else if (w.id === 'memory') {
+        const f = R.stat(w.id, s.name, (x) => x.extra?.itemsPerSec);
+        extra = f ? ` ${num(f.median, 'tasks/s')} |` : ' — |';
+      } else if (w.id === 'overhead') {
+        extra = ISSUE_FIGURES[s.name] ? ` ${num(ISSUE_FIGURES[s.name]!, 'tasks/s')} |` : ' |';
+      }
+      if (st) {
+        const warn = status !== 'ok' ? ` (${status})` : '';
+        L.push(`| ${label} | ${num(st.median, w.unit)}${warn} | ${range(st, w.unit)} | ${st.n} | ${ratio} |${extra}`);
+      } else {
+        const err = R.firstError(w.id, s.name);
+        L.push(`| ${label} | **${status}**${err ? `: ${err.replace(/\|/g, '/').slice(0, 140)}` : ''} | | | |${extraHead ? ' |' : ''}`);
+      }
+    }
+    L.push('');
+  }
+
+  const overhead = o.workloads.find((w) => w.id === 'overhead');
+  const svgName = 'throughput.svg';
+  const files: string[] = [];
+  if (overhead && o.samples.some((x) => x.workload === 'overhead')) {
+    const runs = Math.max(...o.samples.filter((x) => x.workload === 'overhead').map((x) => x.round)) + 1;
+    const svg = chart(R, overhead, o.systems, `${m.cpu}, ${m.cores} cores, Node ${m.node}, Python ${m.python}; median of ${runs} run(s) with min–max whiskers; ${m.date.slice(0, 10)}`);
+    writeFileSync(join(o.outDir, svgName), svg);
+    files.push(join(o.outDir, svgName));
+    L.splice(L.indexOf('## Targets (issue 4)'), 0, `![Throughput by system](${svgName})`, '');
+  }
+  writeFileSync(join(o.outDir, 'RESULTS.md'), `${L.join('\n')}\n`);
+  writeFileSync(join(o.outDir, 'results.json'), `${JSON.stringify({ machine: m, notes: o.notes, calibration: o.calibration, samples: o.samples }, null, 1)}\n`);
+  files.unshift(join(o.outDir, 'RESULTS.md'));
+  files.push(join(o.outDir, 'results.json'));
+  return files;
+}

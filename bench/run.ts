@@ -1,0 +1,289 @@
+/**
+ * `npm run bench` — rxjs-pools against its peers, on this machine, in one run.
+ *
+ *   npm run bench                   full run (< 15 min): bench/RESULTS.md, bench/throughput.svg, bench/results.json
+ *   npm run bench -- --quick        smoke run (< 2 min): written to bench/.out/ unless --out is given
+ *   options: --only overhead,cold   --systems piscina,ours   --runs 3   --out DIR   --no-build
+ *
+ * Every measurement is one system × one workload × one run in a fresh child process (child.mjs for
+ * Node, py_bench.py for Python) with a timeout; a child that does not finish is killed with its whole
+ * process group and reported as "hung". Runs are interleaved: round r runs every system once, in an
+ * order rotated by r, so drift hits ours and the peer it is compared with alike, and every ratio is
+ * taken within one round before the median is taken.
+ *
+ * NODE_EXTRA_CA_CERTS (set on this machine) costs ~40 ms per Node process start; it is removed from
+ * the environment of every child, for every system and workload alike.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { SYSTEMS, WORKLOADS, byName, type WorkloadDef } from './systems.ts';
+import { writeReport, type Machine, type Sample } from './report.ts';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(benchDir);
+
+// ---- arguments ------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string): string | undefined => {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const a = argv[i]!;
+  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+};
+const quick = flag('quick');
+const only = option('only')?.split(',');
+const systemFilter = option('systems')?.split(',');
+const runsOverride = option('runs') ? Number(option('runs')) : undefined;
+const outDir = option('out') ?? (quick || only || systemFilter || runsOverride ? join(benchDir, '.out') : benchDir);
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+// ---- environment: the same for every child ----------------------------------------------------
+const childEnv: NodeJS.ProcessEnv = { ...process.env };
+delete childEnv.NODE_EXTRA_CA_CERTS;
+delete childEnv.NODE_OPTIONS; // never let a loader (tsx) leak into the measured processes
+
+// ---- ours: build, then see what dist/ offers ------------------------------------------------
+const notes: string[] = [];
+const oursExports = new Set<string>();
+function prepareOurs(): void {
+  const commits = spawnSync('git', ['log', '--format=%s'], { cwd: root, encoding: 'utf8' }).stdout ?? '';
+  const landed = {
+    pools: commits.split('\n').some((s) => s.startsWith('Pools:')),
+    operators: commits.split('\n').some((s) => s.startsWith('Operators')),
+  };
+  if (!flag('no-build') && existsSync(join(root, 'src/index.ts'))) {
+    log('building rxjs-pools (npm run build)…');
+    const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', env: childEnv, timeout: 300_000 });
+    if (b.status !== 0) {
+      const tail = `${b.stdout}${b.stderr}`.trim().split('\n').slice(-3).join(' / ');
+      notes.push(`\`npm run build\` failed (${tail}); ours was measured from whatever dist/ holds.`);
+    }
+  }
+  const dist = join(root, 'dist/index.js');
+  if (!existsSync(dist)) {
+    notes.push(
+      `Ours was skipped: no dist/index.js (pools ${landed.pools ? 'landed' : 'not landed yet'}, operators ${landed.operators ? 'landed' : 'not landed yet'}).`,
+    );
+    return;
+  }
+  const probe = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import(${JSON.stringify(`file://${dist}`)}).then(m => console.log(JSON.stringify(Object.keys(m))))`],
+    { encoding: 'utf8', env: childEnv, timeout: 30_000 },
+  );
+  if (probe.status !== 0) {
+    notes.push(`Ours was skipped: dist/index.js does not load (${probe.stderr.trim().split('\n')[0]}).`);
+    return;
+  }
+  for (const k of JSON.parse(probe.stdout) as string[]) oursExports.add(k);
+  const missing = ['ThreadPool', 'ProcessPool', 'mapOnThreads', 'mapOnProcesses'].filter((k) => !oursExports.has(k));
+  if (missing.length) notes.push(`dist/index.js does not export ${missing.join(', ')} yet: the systems that need it were skipped.`);
+}
+
+function oursAvailable(system: string): boolean {
+  if (!system.startsWith('ours-')) return true;
+  if (system.includes('mapOnThreads')) return oursExports.has('mapOnThreads');
+  if (system.includes('mapOnProcesses')) return oursExports.has('mapOnProcesses');
+  if (system.startsWith('ours-thread')) return oursExports.has('ThreadPool');
+  return oursExports.has('ProcessPool');
+}
+
+// ---- other people's load: this machine is shared with test runs --------------------------------
+function cpuTimes(): { idle: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+}
+/** Share of all cores busy over `ms`, while none of ours runs. */
+async function backgroundLoad(ms = 100): Promise<number> {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuTimes();
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+const BUSY = 0.3;
+let waitBudgetMs = quick ? 20_000 : 180_000;
+/** Wait (bounded) for the machine to be quiet before a measurement; returns the load it started at. */
+async function settle(): Promise<number> {
+  let load = await backgroundLoad();
+  const t0 = performance.now();
+  while (load > BUSY && waitBudgetMs > 0 && performance.now() - t0 < 15_000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    waitBudgetMs -= 1100;
+    load = await backgroundLoad();
+  }
+  return load;
+}
+
+// ---- one child ------------------------------------------------------------------------------
+interface ChildOutcome {
+  status: 'ok' | 'hung' | 'failed';
+  result?: Record<string, unknown>;
+  error?: string;
+  wallMs: number;
+  /** Parent-observed: spawn → the child's @@FIRST line (cold start). */
+  firstMs?: number;
+}
+
+function runChild(workload: string, system: string, params: Record<string, unknown>, timeoutMs: number): Promise<ChildOutcome> {
+  const python = system.startsWith('py-');
+  const cmd = python ? 'python3' : process.execPath;
+  const args = python
+    ? [join(benchDir, 'py_bench.py'), workload, system, JSON.stringify(params)]
+    : [join(benchDir, 'child.mjs'), workload, system, JSON.stringify(params)];
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    // detached: the child leads its own process group, so a timeout kills its workers too.
+    const child = spawn(cmd, args, { cwd: root, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let firstMs: number | undefined;
+    let hung = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      if (firstMs === undefined && (out + d).includes('@@FIRST')) firstMs = performance.now() - t0;
+      out += d;
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      if (err.length < 20_000) err += d;
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      hung = true;
+      killGroup();
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - t0;
+      killGroup(); // strays (a worker process a pool forgot) must not disturb the next measurement
+      const res = /^@@RESULT (.*)$/m.exec(out);
+      const errLine = /^@@ERROR (.*)$/m.exec(out);
+      if (hung) return resolve({ status: 'hung', wallMs, error: `no result after ${timeoutMs / 1000} s` });
+      if (res && code === 0) return resolve({ status: 'ok', result: JSON.parse(res[1]!) as Record<string, unknown>, wallMs, firstMs });
+      const why = errLine ? (JSON.parse(errLine[1]!) as string) : `exit ${code ?? signal}: ${err.trim().split('\n').slice(-2).join(' / ')}`;
+      resolve({ status: 'failed', wallMs, error: why.slice(0, 300) });
+    });
+  });
+}
+
+// ---- calibration: ~20 ms of the CPU task, for Node and for Python separately -------------------
+function calibrate(): { spin: number; pyspin: number } {
+  const node = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { spin } from ${JSON.stringify(`file://${join(benchDir, 'workers/tasks.mjs')}`)};
+       const n = 2_000_000; for (let i = 0; i < 5; i++) spin(n);
+       const ts = []; for (let i = 0; i < 7; i++) { const t = performance.now(); spin(n); ts.push(performance.now() - t); }
+       ts.sort((a, b) => a - b); console.log(Math.round(n * 20 / ts[3]));`,
+    ],
+    { encoding: 'utf8', env: childEnv },
+  );
+  const py = spawnSync(
+    'python3',
+    [
+      '-c',
+      `import sys, time; sys.path.insert(0, ${JSON.stringify(benchDir)}); from py_bench import spin
+n = 100000; spin(n); ts = []
+for _ in range(5):
+    t = time.perf_counter(); spin(n); ts.append(time.perf_counter() - t)
+ts.sort(); print(round(n * 0.020 / ts[2]))`,
+    ],
+    { encoding: 'utf8', env: childEnv },
+  );
+  return { spin: Number(node.stdout.trim()), pyspin: Number(py.stdout.trim()) };
+}
+
+// ---- machine --------------------------------------------------------------------------------
+function machine(): Machine {
+  const pkg = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'missing';
+    }
+  };
+  const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', cwd: root }).stdout?.trim() ?? '';
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    python: sh('python3', ['--version']).replace('Python ', ''),
+    packages: Object.fromEntries(['piscina', 'tinypool', 'workerpool', 'threads', 'rxjs'].map((p) => [p, pkg(p)])),
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    commit: sh('git', ['log', '-1', '--format=%h %s']).slice(0, 100),
+    os: sh('uname', ['-sr']),
+  };
+}
+
+// ---- main -----------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  const started = performance.now();
+  prepareOurs();
+  for (const n of notes) log(`note: ${n}`);
+  const cal = calibrate();
+  log(`calibrated ~20 ms: spin(${cal.spin}) in Node, spin(${cal.pyspin}) in Python`);
+  if (!(cal.spin > 0 && cal.pyspin > 0)) throw new Error('calibration failed');
+
+  const samples: Sample[] = [];
+  const workloads = WORKLOADS.filter((w) => !only || only.includes(w.id));
+  for (const w of workloads) {
+    const runs = runsOverride ?? (quick ? w.quickRuns : w.runs);
+    let systems = (quick ? w.quickSystems : w.systems).filter((s) => byName.has(s));
+    if (systemFilter) systems = w.systems.filter((s) => systemFilter.some((f) => s.includes(f)));
+    if (runs === 0 || systems.length === 0) {
+      if (quick) notes.push(`${w.title} was skipped by --quick (it takes minutes; the full run measures it).`);
+      continue;
+    }
+    const skipped = systems.filter((s) => !oursAvailable(s));
+    for (const s of skipped) samples.push({ workload: w.id, system: s, round: 0, status: 'skipped', wallMs: 0 });
+    const active = systems.filter((s) => oursAvailable(s));
+    log(`\n${w.title} — ${runs} round(s) × ${active.length} systems${skipped.length ? ` (${skipped.length} of ours skipped)` : ''}`);
+    const params: Record<string, unknown> = { ...w.params, spin: cal.spin, pyspin: cal.pyspin };
+    for (let r = 0; r < runs; r++) {
+      // Rotate the order every round so no system is always first (cold caches) or last.
+      const k = active.length ? (r * Math.max(1, Math.floor(active.length / runs))) % active.length : 0;
+      const order = [...active.slice(k), ...active.slice(0, k)];
+      for (const s of order) {
+        if ((w.maxRuns?.[s] ?? Infinity) <= r) continue;
+        const load = await settle();
+        const o = await runChild(w.id, s, params, w.timeoutMs);
+        const value = typeof o.result?.value === 'number' ? o.result.value : undefined;
+        samples.push({ workload: w.id, system: s, round: r, status: o.status, value, extra: o.result, error: o.error, wallMs: o.wallMs, firstMs: o.firstMs, load });
+        log(`  r${r + 1} ${s.padEnd(26)} ${o.status === 'ok' ? fmt(value!, w) : `${o.status.toUpperCase()}: ${o.error}`}  (${(o.wallMs / 1000).toFixed(1)} s${load > BUSY ? `, machine ${(load * 100).toFixed(0)} % busy before` : ''})`);
+      }
+    }
+  }
+  const busy = samples.filter((x) => (x.load ?? 0) > BUSY);
+  if (busy.length) {
+    const worst = Math.max(...busy.map((x) => x.load ?? 0));
+    notes.push(
+      `${busy.length} of ${samples.filter((x) => x.status !== 'skipped').length} measurements started while other processes kept the machine > ${BUSY * 100} % busy ` +
+        `(worst ${(worst * 100).toFixed(0)} %; waited up to 15 s each for quiet): absolute figures there are low, the same-round ratios less affected.`,
+    );
+  }
+  const totalS = (performance.now() - started) / 1000;
+  mkdirSync(outDir, { recursive: true });
+  const files = writeReport({ outDir, samples, workloads, machine: machine(), notes, quick, totalS, calibration: cal, systems: SYSTEMS });
+  log(`\ndone in ${totalS.toFixed(0)} s: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+}
+
+function fmt(v: number, w: WorkloadDef): string {
+  if (w.unit === 'tasks/s') return `${Math.round(v).toLocaleString('en-US')} tasks/s`;
+  return `${v.toFixed(v < 10 ? 3 : 1)} ${w.unit}`;
+}
+
+await main();

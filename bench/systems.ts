@@ -1,0 +1,210 @@
+/**
+ * The systems and workloads of `npm run bench`: what runs, how often, and against what.
+ * Measurement code lives in child.mjs (Node) and py_bench.py (Python); this file is only data.
+ */
+
+export type Runtime = 'thread' | 'process';
+export type Kind = 'ours' | 'peer' | 'raw' | 'python';
+
+export interface SystemDef {
+  readonly name: string;
+  /** What the row says in tables and the chart. */
+  readonly label: string;
+  readonly kind: Kind;
+  readonly runtime: Runtime;
+}
+
+const sys = (name: string, label: string, kind: Kind, runtime: Runtime): SystemDef => ({ name, label, kind, runtime });
+
+export const SYSTEMS: readonly SystemDef[] = [
+  sys('ours-thread-submit', 'ThreadPool submit (all outstanding)', 'ours', 'thread'),
+  sys('ours-thread-map', 'ThreadPool map', 'ours', 'thread'),
+  sys('ours-thread-map-c64', 'ThreadPool map chunksize 64', 'ours', 'thread'),
+  sys('ours-thread-map-c256', 'ThreadPool map chunksize 256', 'ours', 'thread'),
+  sys('ours-thread-pull', 'from(ThreadPool map) (pull path)', 'ours', 'thread'),
+  sys('ours-mapOnThreads', 'mapOnThreads', 'ours', 'thread'),
+  sys('ours-mapOnThreads-c64', 'mapOnThreads chunksize 64', 'ours', 'thread'),
+  sys('ours-mapOnThreads-c256', 'mapOnThreads chunksize 256', 'ours', 'thread'),
+  sys('piscina', 'piscina', 'peer', 'thread'),
+  sys('tinypool-thread', 'tinypool worker_threads', 'peer', 'thread'),
+  sys('workerpool-thread', 'workerpool thread', 'peer', 'thread'),
+  sys('threadsjs', 'threads.js Pool', 'peer', 'thread'),
+  sys('raw-thread-1', 'raw worker_threads, 1 in flight', 'raw', 'thread'),
+  sys('raw-thread-pipe', 'raw worker_threads, pipelined', 'raw', 'thread'),
+  sys('raw-thread-b64', 'raw worker_threads, 64 a message', 'raw', 'thread'),
+  sys('py-thread', 'Python ThreadPoolExecutor', 'python', 'thread'),
+
+  sys('ours-process-submit', 'ProcessPool submit (all outstanding)', 'ours', 'process'),
+  sys('ours-process-map', 'ProcessPool map', 'ours', 'process'),
+  sys('ours-process-map-c64', 'ProcessPool map chunksize 64', 'ours', 'process'),
+  sys('ours-process-map-c256', 'ProcessPool map chunksize 256', 'ours', 'process'),
+  sys('ours-mapOnProcesses', 'mapOnProcesses', 'ours', 'process'),
+  sys('ours-mapOnProcesses-c64', 'mapOnProcesses chunksize 64', 'ours', 'process'),
+  sys('ours-mapOnProcesses-c256', 'mapOnProcesses chunksize 256', 'ours', 'process'),
+  sys('workerpool-process', 'workerpool process', 'peer', 'process'),
+  sys('tinypool-process', 'tinypool child_process', 'peer', 'process'),
+  sys('raw-fork-1', 'raw fork, 1 in flight', 'raw', 'process'),
+  sys('raw-fork-pipe', 'raw fork, pipelined', 'raw', 'process'),
+  sys('raw-fork-b64', 'raw fork, 64 a message', 'raw', 'process'),
+  sys('py-process-c1', 'Python ProcessPoolExecutor chunksize 1', 'python', 'process'),
+  sys('py-process-c256', 'Python ProcessPoolExecutor chunksize 256', 'python', 'process'),
+];
+
+export const byName = new Map(SYSTEMS.map((s) => [s.name, s]));
+
+/** Ratios are taken, run by run, against the peer a user would otherwise pick. */
+export function baselineOf(s: SystemDef): string {
+  return s.runtime === 'thread' ? 'piscina' : 'workerpool-process';
+}
+
+export interface WorkloadDef {
+  readonly id: string;
+  readonly title: string;
+  readonly what: string;
+  readonly unit: string;
+  readonly better: 'higher' | 'lower';
+  readonly runs: number;
+  readonly quickRuns: number;
+  /** Per child process; a child still running then is killed and reported as hung. */
+  readonly timeoutMs: number;
+  readonly systems: readonly string[];
+  /** Systems run by --quick (empty: the workload is skipped by --quick). */
+  readonly quickSystems: readonly string[];
+  /** Systems too slow for every round: at most this many runs each. */
+  readonly maxRuns?: Readonly<Record<string, number>>;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+const oursThreadAll = ['ours-thread-submit', 'ours-thread-map', 'ours-thread-map-c64', 'ours-thread-map-c256', 'ours-mapOnThreads', 'ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'];
+const oursProcessAll = ['ours-process-submit', 'ours-process-map', 'ours-process-map-c64', 'ours-process-map-c256', 'ours-mapOnProcesses', 'ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'];
+
+export const WORKLOADS: readonly WorkloadDef[] = [
+  {
+    id: 'overhead',
+    title: '1. Overhead',
+    what: '20,000 tiny tasks (`x => x + 1`), 2 workers, results in input order, timed after a 512-task warm-up',
+    unit: 'tasks/s',
+    better: 'higher',
+    runs: 5,
+    quickRuns: 2,
+    timeoutMs: 60_000,
+    systems: [
+      ...oursThreadAll, 'piscina', 'tinypool-thread', 'workerpool-thread', 'threadsjs',
+      'raw-thread-1', 'raw-thread-pipe', 'raw-thread-b64', 'py-thread',
+      ...oursProcessAll, 'workerpool-process', 'tinypool-process', 'raw-fork-1', 'raw-fork-pipe', 'raw-fork-b64',
+      'py-process-c1', 'py-process-c256',
+    ],
+    quickSystems: [
+      ...oursThreadAll, 'piscina', 'workerpool-thread', 'raw-thread-pipe', 'raw-thread-b64',
+      ...oursProcessAll, 'workerpool-process', 'raw-fork-pipe', 'raw-fork-b64', 'py-process-c256',
+    ],
+    // threads.js runs 20,000 queued tasks at ~450 tasks/s (~45 s): its per-task cost grows with the
+    // queue, so its rounds are capped (see README, "Coming from threads").
+    maxRuns: { threadsjs: 2 },
+    params: { n: 20_000, workers: 2, warm: 512 },
+  },
+  {
+    id: 'cpu',
+    title: '2. CPU-bound scaling',
+    what: '64 tasks of ~20 ms of integer work, 2 workers; speedup = the same 64 on the main thread ÷ pool time',
+    unit: '× speedup',
+    better: 'higher',
+    runs: 3,
+    quickRuns: 1,
+    timeoutMs: 60_000,
+    systems: [
+      'ours-thread-submit', 'ours-thread-map', 'ours-mapOnThreads', 'piscina', 'tinypool-thread', 'workerpool-thread',
+      'threadsjs', 'raw-thread-1', 'py-thread',
+      'ours-process-submit', 'ours-process-map', 'ours-mapOnProcesses', 'workerpool-process', 'tinypool-process',
+      'raw-fork-1', 'py-process-c1',
+    ],
+    quickSystems: ['ours-thread-map', 'ours-mapOnThreads', 'ours-mapOnProcesses', 'piscina', 'workerpool-process', 'raw-thread-1'],
+    params: { tasks: 64, workers: 2 },
+  },
+  {
+    id: 'cold',
+    title: '3. Cold start',
+    what: 'in a fresh process: construct a pool (2 workers; raw: 1 worker) → first result of `x => x + 1`',
+    unit: 'ms',
+    better: 'lower',
+    runs: 7,
+    quickRuns: 3,
+    timeoutMs: 30_000,
+    systems: [
+      'ours-thread-submit', 'ours-mapOnThreads', 'piscina', 'tinypool-thread', 'workerpool-thread', 'threadsjs', 'raw-thread-1', 'py-thread',
+      'ours-process-submit', 'ours-mapOnProcesses', 'workerpool-process', 'tinypool-process', 'raw-fork-1', 'py-process-c1',
+    ],
+    quickSystems: ['ours-thread-submit', 'ours-process-submit', 'piscina', 'workerpool-process', 'raw-thread-1', 'raw-fork-1'],
+    params: { workers: 2 },
+  },
+  {
+    id: 'transfer-copy',
+    title: '4a. Transfer, copied',
+    what: 'a 16 MB ArrayBuffer to a worker and back, structured-clone copy (processes: whatever the IPC does)',
+    unit: 'ms',
+    better: 'lower',
+    runs: 3,
+    quickRuns: 1,
+    timeoutMs: 60_000,
+    systems: [
+      'ours-thread-submit', 'piscina', 'tinypool-thread', 'workerpool-thread', 'threadsjs', 'raw-thread-1',
+      'ours-process-submit', 'workerpool-process', 'tinypool-process', 'raw-fork-1', 'py-process-c1',
+    ],
+    quickSystems: ['ours-thread-submit', 'ours-process-submit', 'piscina', 'workerpool-process', 'raw-thread-1', 'raw-fork-1'],
+    params: { mb: 16, reps: 8 },
+  },
+  {
+    id: 'transfer-move',
+    title: '4b. Transfer, transferred',
+    what: 'the same 16 MB ArrayBuffer round trip with a transfer list (zero-copy where the system supports it)',
+    unit: 'ms',
+    better: 'lower',
+    runs: 3,
+    quickRuns: 1,
+    timeoutMs: 60_000,
+    systems: ['ours-thread-submit', 'piscina', 'tinypool-thread', 'workerpool-thread', 'threadsjs', 'raw-thread-1', 'py-thread'],
+    quickSystems: ['ours-thread-submit', 'piscina', 'raw-thread-1'],
+    params: { mb: 16, reps: 8 },
+  },
+  {
+    id: 'seed-threads',
+    title: '5a. Seed scenario, threads',
+    what: 'the seed: numbers 1–10, a blocking 1 s task, 3 threads; construct → last result (ideal 4 s)',
+    unit: 's',
+    better: 'lower',
+    runs: 2,
+    quickRuns: 0,
+    timeoutMs: 30_000,
+    systems: ['ours-thread-map', 'ours-mapOnThreads', 'piscina', 'py-thread'],
+    quickSystems: [],
+    params: {},
+  },
+  {
+    id: 'seed-processes',
+    title: '5b. Seed scenario, processes',
+    what: 'the seed: [1, 2, 3, 4, 5, 11, 12, 14], a blocking 2 s task, 3 processes; construct → last result (ideal 6 s)',
+    unit: 's',
+    better: 'lower',
+    runs: 2,
+    quickRuns: 0,
+    timeoutMs: 40_000,
+    systems: ['ours-process-map', 'ours-mapOnProcesses', 'workerpool-process', 'py-process-c1'],
+    quickSystems: [],
+    params: {},
+  },
+  {
+    id: 'memory',
+    title: '6. Memory',
+    what: 'peak RSS growth (sampled every 5 ms and getrusage maxRSS) while 1,000,000 `x => x + 1` stream through in order; includes the workers\' own memory',
+    unit: 'MB',
+    better: 'lower',
+    runs: 2,
+    quickRuns: 1,
+    timeoutMs: 120_000,
+    systems: ['ours-mapOnThreads', 'ours-mapOnThreads-c256', 'ours-thread-pull', 'ours-thread-map', 'piscina', 'raw-thread-pipe', 'raw-thread-b64', 'py-process-c256'],
+    quickSystems: ['ours-mapOnThreads', 'ours-thread-pull', 'raw-thread-pipe'],
+    // piscina, 64 in flight, needs ~30 s for a million tasks.
+    maxRuns: { piscina: 1 },
+    params: { n: 1_000_000, workers: 2 },
+  },
+];
