@@ -1,0 +1,1 @@
+export { poolStats, type PoolStatsSample, type PoolStatsOptions, type StatsSource } from './poolStats.ts';
