@@ -8,6 +8,12 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ThreadPool, type PoolStats } from '../../src/index.ts';
 import { poolStats, type PoolStatsSample } from '../../src/stats/index.ts';
 
+/** `Atomics.waitAsync` (Node 16+; typed only from lib ES2024). */
+function waitAsync(array: Int32Array, index: number, value: number): Promise<unknown> {
+  const { async, value: result } = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: unknown } }).waitAsync(array, index, value);
+  return async ? (result as Promise<unknown>) : Promise.resolve(result);
+}
+
 function scripted(scheduler: TestScheduler, maxWorkers: number, at: (t: number) => Partial<PoolStats>) {
   return {
     maxWorkers,
@@ -87,7 +93,7 @@ describe('poolStats on a ThreadPool', () => {
     };
     const results = Promise.all([pool.submit(held, [shared]), pool.submit(held, [shared]), pool.submit(held, [shared])]);
     // Wait (without sleeping) until two tasks run: the third waits in the queue.
-    while (Atomics.load(flags, 0) < 2) await Atomics.waitAsync(flags, 0, Atomics.load(flags, 0)).value;
+    while (Atomics.load(flags, 0) < 2) await waitAsync(flags, 0, Atomics.load(flags, 0));
 
     const samples: PoolStatsSample[] = [];
     let sawAll!: () => void;
