@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { TaskError } from '../errors.ts';
 import type { BatchCallback, BatchResult, Cancel, Pool, Task } from '../pools/Pool.ts';
@@ -184,7 +185,10 @@ export class VirtualPool implements Pool {
         values[i] = value;
       } catch (thrown) {
         (errors ??= new Array(items.length))[i] =
-          thrown instanceof Error ? thrown : new TaskError(`Task threw a non-Error value: ${describe(thrown)}`, thrown);
+          thrown instanceof Error
+            ? thrown
+            : // The same message a real pool gives (src/pools/serialize.ts), so scenarios compare alike.
+              new TaskError(`Task threw a non-Error value: ${inspect(thrown, { depth: 2, breakLength: Infinity }).slice(0, 200)}`, thrown);
       }
     }
     const result: BatchResult<unknown> = errors ? { values, errors } : { values };
