@@ -55,8 +55,16 @@ export function runCli(args: readonly string[], options: { input?: string; scrip
   return startCli(args, { input: '', ...options }).done;
 }
 
-/** NDJSON of `n` transactions: id, account, qty, price. */
-export function transactions(n: number, extra: (i: number) => Record<string, unknown> = () => ({})): Record<string, unknown>[] {
+export interface Tx {
+  readonly id: number;
+  readonly account: string;
+  readonly qty: number;
+  readonly price: number;
+  readonly [field: string]: unknown;
+}
+
+/** `n` transactions: id (from 1), account, qty, price. */
+export function transactions(n: number, extra: (i: number) => Record<string, unknown> = () => ({})): Tx[] {
   return Array.from({ length: n }, (_, i) => ({ id: i + 1, account: `AC${(i * 7919) % 1000}`, qty: (i % 5) + 1, price: ((i * 37) % 1000) / 10, ...extra(i + 1) }));
 }
 
@@ -65,8 +73,8 @@ export function ndjson(values: readonly unknown[]): string {
 }
 
 /** The fixture's `enrich`, on the main thread, for expected output. */
-export function enriched(record: Record<string, unknown>): Record<string, unknown> {
-  return { ...record, total: Math.round((record.qty as number) * (record.price as number) * 100) / 100 };
+export function enriched(record: Tx): Tx & { total: number } {
+  return { ...record, total: Math.round(record.qty * record.price * 100) / 100 };
 }
 
 /**

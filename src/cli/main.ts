@@ -1,0 +1,321 @@
+/**
+ * `rxjs-pools map <module> <export> [file]`: NDJSON in, a pool in the middle, NDJSON out, in input
+ * order. `main` takes its streams as arguments, so tests can run it in-process; `src/cli.ts` hands
+ * it the real ones.
+ */
+
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { BrokenPoolError, PoolError } from '../errors.ts';
+import { ProcessPool } from '../pools/ProcessPool.ts';
+import { ThreadPool } from '../pools/ThreadPool.ts';
+import { task } from '../pools/task.ts';
+import { isBlank, mapSettled, splitLines } from '../streams/index.ts';
+import { LineWriter } from './output.ts';
+import { Progress } from './progress.ts';
+
+/** Exit status: every record was processed. */
+export const EXIT_OK = 0;
+/** Exit status: at least one record failed (invalid JSON, task error, result not serialisable). */
+export const EXIT_RECORD_FAILED = 1;
+/** Exit status: usage error, or the run could not proceed. */
+export const EXIT_FATAL = 2;
+
+export interface Io {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** Whether stderr is a terminal (the progress line's default). */
+  readonly stderrIsTTY: boolean;
+  readonly cwd: string;
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+const probeTask = task<(url: string, name: string) => Promise<void>>(new URL(fromSource ? './probe.ts' : './probe.js', import.meta.url), 'probe');
+
+export function help(): string {
+  return `Usage: rxjs-pools map <module> <export> [options] [file]
+
+Reads NDJSON (one JSON value per line) from <file>, or from stdin when no file or "-" is given,
+calls the function <export> of <module> with each record on a pool of workers, and writes each
+result as one JSON line to stdout, in input order. Memory stays bounded whatever the input's
+length: a slow reader of stdout slows the reads.
+
+Arguments:
+  <module>              ES module with the task: a path (relative to the working directory) or a
+                        file: URL; .js/.mjs, or .ts when tsx is installed
+  <export>              Name of the exported function ('default' for the default export); it gets
+                        one record and may be async
+  [file]                NDJSON input (default: stdin)
+
+Options:
+  --threads <n>         Run on n worker threads (default: ${availableParallelism()}, the CPUs available)
+  --processes <n>       Run on n child processes instead (own memory each; a crash costs one worker)
+  --chunksize <n>       Records sent to a worker per message (default: 1); raise it for many tiny records
+  --unordered           Write each result as soon as it is ready instead of in input order
+  --timeout <ms>        Fail a record whose task runs longer than this (its worker is replaced)
+  --progress            Show a progress line on stderr (default: only when stderr is a terminal)
+  --no-progress         Never show it
+  -h, --help            Show this help
+  -v, --version         Show the version
+
+Records:
+  Blank lines are skipped. A line that is not valid JSON, a record whose task throws, and a result
+  that JSON cannot represent are reported on stderr as "line <n>: <error>", and the run goes on.
+  A task that returns undefined writes no line (a way to drop records).
+
+Exit status:
+  0  every record was processed
+  1  at least one record failed
+  2  usage error, or the run could not proceed (module or export not found, input unreadable)
+
+Examples:
+  rxjs-pools map ./enrich.mjs enrich events.ndjson > enriched.ndjson
+  tail -f events.ndjson | rxjs-pools map ./enrich.mjs enrich --threads 4 --chunksize 16
+`;
+}
+
+interface Args {
+  readonly moduleUrl: string;
+  readonly moduleArg: string;
+  readonly exportName: string;
+  readonly file: string | undefined;
+  readonly processes: number | undefined;
+  readonly threads: number | undefined;
+  readonly chunksize: number;
+  readonly ordered: boolean;
+  readonly timeout: number | undefined;
+  readonly progress: boolean | undefined;
+}
+
+class UsageError extends Error {}
+
+function integer(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} expects a whole number from 1 and up, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function parse(argv: readonly string[], cwd: string): Args | 'help' | 'version' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        threads: { type: 'string' },
+        processes: { type: 'string' },
+        chunksize: { type: 'string' },
+        unordered: { type: 'boolean' },
+        timeout: { type: 'string' },
+        progress: { type: 'boolean' },
+        'no-progress': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (values.version) return 'version';
+  const [command, moduleArg, exportName, file, ...extra] = positionals;
+  if (command === undefined) throw new UsageError('missing command: rxjs-pools map <module> <export> [file]');
+  if (command !== 'map') throw new UsageError(`unknown command ${JSON.stringify(command)}: the command is map`);
+  if (moduleArg === undefined || exportName === undefined) throw new UsageError('map needs a <module> and an <export>');
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}: map reads one file (or stdin)`);
+  if (values.threads !== undefined && values.processes !== undefined) throw new UsageError('--threads and --processes exclude each other: pick one');
+  if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress exclude each other');
+  const timeout = integer('timeout', values.timeout);
+  let moduleUrl: string;
+  if (/^[a-z][a-z0-9+.-]+:/i.test(moduleArg)) {
+    moduleUrl = new URL(moduleArg).href;
+  } else {
+    const path = isAbsolute(moduleArg) ? moduleArg : resolve(cwd, moduleArg);
+    if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`cannot find the module ${moduleArg} (looked for ${path})`);
+    moduleUrl = pathToFileURL(path).href;
+  }
+  return {
+    moduleUrl,
+    moduleArg,
+    exportName,
+    file: file === '-' ? undefined : file,
+    threads: integer('threads', values.threads),
+    processes: integer('processes', values.processes),
+    chunksize: integer('chunksize', values.chunksize) ?? 1,
+    ordered: !values.unordered,
+    timeout,
+    progress: values.progress ? true : values['no-progress'] ? false : undefined,
+  };
+}
+
+function version(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'rxjs-pools') return `${pkg.version}\n`;
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown\n';
+}
+
+/** One line of an error for stderr: `RangeError: bad amount`. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Runs the command; resolves with the exit status. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv, io.cwd);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`rxjs-pools: ${error.message}\nTry 'rxjs-pools --help'.\n`);
+    return EXIT_FATAL;
+  }
+  if (args === 'help') {
+    io.stdout.write(help());
+    return EXIT_OK;
+  }
+  if (args === 'version') {
+    io.stdout.write(version());
+    return EXIT_OK;
+  }
+  return run(args, io);
+}
+
+async function run(args: Args, io: Io): Promise<number> {
+  let input: Readable;
+  if (args.file === undefined) {
+    input = io.stdin;
+  } else {
+    const path = resolve(io.cwd, args.file);
+    if (!existsSync(path)) {
+      io.stderr.write(`rxjs-pools: cannot read ${args.file}: no such file\n`);
+      return EXIT_FATAL;
+    }
+    input = createReadStream(path);
+  }
+
+  const poolOptions = {
+    maxWorkers: args.processes ?? args.threads ?? availableParallelism(),
+    initializer: probeTask,
+    initArgs: [args.moduleUrl, args.exportName],
+    ...(args.timeout === undefined ? {} : { taskTimeout: args.timeout }),
+  };
+  const pool = args.processes !== undefined ? new ProcessPool(poolOptions) : new ThreadPool(poolOptions);
+  const fn = task<(record: unknown) => unknown>(args.moduleUrl, args.exportName);
+  const progress = new Progress(io.stderr, args.progress ?? io.stderrIsTTY);
+  const output = new LineWriter(io.stdout);
+  const stop = new AbortController();
+  const onOutputError = (error: Error) => {
+    output.fail(error);
+    stop.abort(error);
+  };
+  io.stdout.on('error', onOutputError);
+
+  // Invalid lines are reported in line order among the task errors: each waits for the result of
+  // the record that follows it (unordered, they are reported at once).
+  const lineOf = new Map<number, number>();
+  const heldReports = new Map<number, string[]>();
+  let next = 0;
+  const report = (line: number, text: string) => {
+    progress.record(true);
+    progress.message(`line ${line}: ${text}`);
+  };
+  async function* records(): AsyncGenerator<unknown, void, undefined> {
+    let line = 0;
+    for await (const text of splitLines()(input)) {
+      line++;
+      if (isBlank(text)) continue;
+      let record: unknown;
+      try {
+        record = JSON.parse(text);
+      } catch (error) {
+        const message = `invalid JSON: ${(error as Error).message}`;
+        if (!args.ordered) report(line, message);
+        else heldReports.set(next, [...(heldReports.get(next) ?? []), `${line}\0${message}`]);
+        continue;
+      }
+      lineOf.set(next++, line);
+      yield record;
+    }
+  }
+  const flushReports = (upTo: number) => {
+    for (const [index, held] of heldReports) {
+      if (index > upTo) continue;
+      heldReports.delete(index);
+      for (const entry of held) {
+        const cut = entry.indexOf('\0');
+        report(Number(entry.slice(0, cut)), entry.slice(cut + 1));
+      }
+    }
+  };
+
+  // Start a worker now, so a module or export that cannot be loaded is reported even for an empty input.
+  let fatal: unknown;
+  const ready = pool.submit(() => 0, []).catch((error: unknown) => void (fatal ??= error));
+
+  progress.start(pool);
+  try {
+    for await (const result of mapSettled(pool, fn, records(), { chunksize: args.chunksize, ordered: args.ordered, signal: stop.signal })) {
+      if (args.ordered) flushReports(result.index);
+      const line = lineOf.get(result.index)!;
+      lineOf.delete(result.index);
+      if (!result.ok) {
+        report(line, describeError(result.error));
+        continue;
+      }
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(result.value);
+      } catch (error) {
+        report(line, `the result cannot be written as JSON: ${describeError(error)}`);
+        continue;
+      }
+      progress.record(false);
+      if (json !== undefined) {
+        const wait = output.write(`${json}\n`);
+        if (wait) await wait;
+      }
+    }
+    flushReports(Infinity);
+    await ready;
+    await output.flush();
+  } catch (error) {
+    if (!(stop.signal.aborted && output.error)) fatal ??= error;
+  } finally {
+    progress.stop();
+    io.stdout.off('error', onOutputError);
+    await pool.shutdown({ cancelPending: true });
+  }
+
+  if (output.error && (output.error as NodeJS.ErrnoException).code !== 'EPIPE') fatal ??= output.error;
+  if (fatal !== undefined) {
+    io.stderr.write(`rxjs-pools: ${fatalMessage(fatal, args)}\n`);
+    return EXIT_FATAL;
+  }
+  return progress.failed > 0 ? EXIT_RECORD_FAILED : EXIT_OK;
+}
+
+function fatalMessage(error: unknown, args: Args): string {
+  if (error instanceof BrokenPoolError) {
+    const cause = (error as Error).cause;
+    return `cannot run ${args.exportName} from ${args.moduleArg}: ${cause instanceof Error ? describeError(cause) : error.message}`;
+  }
+  if (error instanceof PoolError) return describeError(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return `cannot read ${args.file ?? 'stdin'}: ${(error as Error).message}`;
+  return describeError(error);
+}
