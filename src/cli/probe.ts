@@ -34,7 +34,9 @@ async function importTaskModule(url: string): Promise<Record<string, unknown>> {
       throw new TypeError(`${url} is TypeScript and tsx is not installed: \`npm install -D tsx\`, or build it to .js`, { cause: error });
     }
     register();
-    return await import(url);
+    // Node caches the failed import of this URL: ask again under the distinct URL the pool's
+    // worker uses for the same retry, so both get one instance of the module.
+    return await import(`${url}${url.includes('?') ? '&' : '?'}rxjs-pools-tsx`);
   } finally {
     globals[IMPORTING] = undefined;
   }
