@@ -41,8 +41,8 @@ export interface PipeThroughOperatorOptions {
  * ## Example
  * ```ts
  * await pipeThroughOperator(
- *   createReadStream('in.ndjson').pipe(...),
- *   (record$) => record$.pipe(mapOnThreads(enrich, { maxWorkers: 4 }), map((r) => JSON.stringify(r) + '\n')),
+ *   splitLines()(createReadStream('in.ndjson')),
+ *   (line$) => line$.pipe(map((line) => JSON.parse(line)), mapOnThreads(enrich, { maxWorkers: 4 }), map((r) => JSON.stringify(r) + '\n')),
  *   createWriteStream('out.ndjson'),
  *   { highWaterMark: 64 },
  * );
