@@ -2,14 +2,16 @@
  * mapOnPool in virtual time: marble tests (output and subscription marbles) of what the scenario
  * files in marbles/ do not cover, and the bounds as properties over generated runs.
  */
-import { Subject, from, tap } from 'rxjs';
+import { Subject, from, map, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
 import { BufferOverflowError, TaskError, WorkerCrashedError } from '../../src/errors.ts';
 import { mapOnPool } from '../../src/operators/mapOnPool.ts';
 import type { BatchCallback, Cancel, Pool } from '../../src/pools/Pool.ts';
+import { ThreadPool } from '../../src/pools/index.ts';
 import { task } from '../../src/pools/task.ts';
 import { VirtualPool } from '../../src/testing/index.ts';
+import { openGate } from '../fixtures/gate.ts';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const upper = (x: string) => x.toUpperCase();
@@ -368,5 +370,46 @@ describe('bounds, as properties of generated runs', () => {
     }
     // The ordered bound is tight: some runs reach it, so the check is not vacuous.
     expect(reached).toBeGreaterThan(0);
+  });
+});
+
+describe('on a real, shared ThreadPool', () => {
+  const gatedItem = task<(item: { path: string; value: number }) => Promise<number>>(new URL('../fixtures/tasks.ts', import.meta.url), 'gatedItem');
+
+  test('unsubscribing cancels only this subscription\'s tasks; the pool stays open and usable', { timeout: 15_000 }, async () => {
+    await using gate = await openGate();
+    await using pool = new ThreadPool({ maxWorkers: 3 });
+    const a: number[] = [];
+    const b: number[] = [];
+    const subscriptionA = from([0, 1, 2])
+      .pipe(
+        map((value) => ({ path: gate.path, value })),
+        mapOnPool(pool, gatedItem, { concurrency: 2 }),
+      )
+      .subscribe((x) => a.push(x));
+    const bDone = new Promise<void>((resolve) =>
+      from([10])
+        .pipe(
+          map((value) => ({ path: gate.path, value })),
+          mapOnPool(pool, gatedItem),
+        )
+        .subscribe({ next: (x) => b.push(x), complete: resolve }),
+    );
+    await Promise.all([gate.started(0), gate.started(1), gate.started(10)]); // all three running, held
+    subscriptionA.unsubscribe();
+    expect(pool.stats.failed).toBe(2); // a's two running tasks were cancelled …
+    gate.release(10);
+    await bDone; // … b's was not
+    expect(b).toEqual([10]);
+    expect(a).toEqual([]);
+    expect(gate.log.filter((v) => v === 2)).toEqual([]); // a's third value never started
+    await expect(pool.submit((x: number) => x + 1, [41])).resolves.toBe(42); // still open
+    const again = await new Promise<number[]>((resolve) => {
+      const out: number[] = [];
+      from([1, 2, 3])
+        .pipe(mapOnPool(pool, (x: number) => x * 2))
+        .subscribe({ next: (x) => out.push(x), complete: () => resolve(out) });
+    });
+    expect(again).toEqual([2, 4, 6]); // and usable by the operator again
   });
 });
