@@ -32,10 +32,10 @@ function sink() {
 }
 
 /** Runs `main` in this process with in-memory streams. */
-async function inProcess(argv: string[], input = '') {
+async function inProcess(argv: string[], input = '', stderrIsTTY = false) {
   const out = sink();
   const err = sink();
-  const code = await main(argv, { stdin: Readable.from([input]), stdout: out.stream, stderr: err.stream, stderrIsTTY: false, cwd: repo });
+  const code = await main(argv, { stdin: Readable.from([input]), stdout: out.stream, stderr: err.stream, stderrIsTTY, cwd: repo });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -141,6 +141,28 @@ describe('rxjs-pools map, end to end', () => {
     const run = await running.done;
     expect(run.stderr).toBe('');
     expect(run.code).toBe(EXIT_OK);
+  });
+});
+
+describe('rxjs-pools map, in process', () => {
+  test('the progress line is on by default when stderr is a terminal, and --no-progress turns it off', { timeout: 10_000 }, async () => {
+    const input = ndjson(transactions(50));
+    const tty = await inProcess(['map', tasksPath, 'enrich', '--threads', '1'], input, true);
+    expect(tty.code).toBe(EXIT_OK);
+    expect(tty.stderr).toMatch(/\r\x1b\[2K50 records in \d+\.\d s \([\d,]+\/s\)\n$/);
+    const off = await inProcess(['map', tasksPath, 'enrich', '--threads', '1', '--no-progress'], input, true);
+    expect(off).toEqual({ code: EXIT_OK, stdout: tty.stdout, stderr: '' });
+  });
+
+  test('--timeout fails a record that runs too long; the others go through', { timeout: 10_000 }, async () => {
+    await using gate = await openGate();
+    const records = transactions(5).map((r) => ({ ...r, ...(r.id === 2 ? { gate: gate.path } : {}) }));
+    // Record 2 is never released: only the timeout can end it. (Generous: the clock of the first
+    // tasks includes the workers' start-up.)
+    const run = await inProcess(['map', tasksPath, 'gated', '--threads', '2', '--timeout', '1500'], ndjson(records));
+    expect(run.code).toBe(EXIT_RECORD_FAILED);
+    expect(run.stdout).toBe('1\n3\n4\n5\n');
+    expect(run.stderr).toBe('line 2: TaskTimeoutError: Task gated timed out after 1500 ms; its worker was replaced\n');
   });
 });
 
