@@ -13,7 +13,7 @@ export interface SplitLinesOptions {
 /**
  * Splits a byte or text stream into lines, for `stream.pipeline` or a `for await` loop: the text
  * of each line without its `\n` or `\r\n`, including a last line that has no newline. UTF-8
- * characters split across chunks are decoded whole.
+ * characters split across chunks are decoded whole; a leading byte order mark is dropped.
  *
  * Pull-based: it reads a chunk only when its consumer asks for a line, so a slow consumer slows
  * the reads.
@@ -35,8 +35,14 @@ export function splitLines(
   return async function* lines(source) {
     const decoder = new StringDecoder('utf8');
     let rest = '';
+    let first = true;
     for await (const chunk of source) {
-      const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      if (first && text.length > 0) {
+        // A byte order mark (files saved by some Windows editors) is not part of the first line.
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
+      }
       let start = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
         const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;

@@ -20,6 +20,9 @@ describe('splitLines', () => {
     const bytes = Buffer.from('€uro\nnaïve 🙂\n');
     const chunks = Array.from(bytes, (b) => Buffer.from([b])); // one byte per chunk
     expect(await collect(splitLines()(Readable.from(chunks)))).toEqual(['€uro', 'naïve 🙂']);
+    // A byte order mark is dropped, even split across chunks.
+    const bom = Buffer.from('\ufeff{"a":1}\n');
+    expect(await collect(splitLines()([bom.subarray(0, 2), bom.subarray(2)]))).toEqual(['{"a":1}']);
   });
 
   test('a line longer than maxLineLength errors instead of growing a buffer', { timeout: 5_000 }, async () => {
