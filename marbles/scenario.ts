@@ -8,7 +8,7 @@ import { Observable, tap, type ObservableNotification } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { mapOnPool } from '../src/operators/mapOnPool.ts';
 import type { MapOnPoolOptions } from '../src/operators/options.ts';
-import type { BatchCallback, BatchResult, Cancel, Pool } from '../src/pools/Pool.ts';
+import type { BatchCallback, BatchResult, Cancel, Pool, Task } from '../src/pools/Pool.ts';
 import { VirtualPool, type VirtualBatch } from '../src/testing/index.ts';
 
 export interface Scenario {
@@ -218,10 +218,10 @@ export function optionsOf(scenario: Scenario, dropped: unknown[]): MapOnPoolOpti
 function recordingPool(pool: Pool, steps: Step[], batches: unknown[][], answers: VirtualRun['answers']): Pool {
   return {
     maxWorkers: pool.maxWorkers,
-    runBatch<T, R>(fn: Parameters<Pool['runBatch']>[0], items: readonly T[], callback: BatchCallback<R>): Cancel {
+    runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel {
       const batch = batches.length;
       batches.push([...items]);
-      return pool.runBatch<T, R>(fn as never, items, (error, result) => {
+      return pool.runBatch<T, R>(fn, items, (error, result) => {
         steps.push({ kind: 'settle', batch });
         answers[batch] = { error, result: result as BatchResult<unknown> | undefined };
         callback(error, result);

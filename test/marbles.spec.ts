@@ -15,7 +15,7 @@ import { Subject, type Subscription } from 'rxjs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { compileFn, describeError, errorFrom, loadScenarios, optionsOf, runVirtual, type Outcome, type Scenario } from '../marbles/scenario.ts';
 import { mapOnPool } from '../src/operators/mapOnPool.ts';
-import type { BatchCallback, BatchResult, Cancel, Pool } from '../src/pools/Pool.ts';
+import type { BatchCallback, BatchResult, Cancel, Pool, Task } from '../src/pools/Pool.ts';
 import { ThreadPool } from '../src/pools/index.ts';
 
 const scenarios = loadScenarios(fileURLToPath(new URL('../marbles/', import.meta.url)));
@@ -93,13 +93,13 @@ class GatedPool implements Pool {
     readonly maxWorkers: number,
   ) {}
 
-  runBatch<T, R>(fn: Parameters<Pool['runBatch']>[0], items: readonly T[], callback: BatchCallback<R>): Cancel {
+  runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel {
     const batch = this.batches.length;
     this.batches.push([...items]);
     let cancel!: Cancel;
     this.#answers.push(
       new Promise((resolve) => {
-        cancel = this.pool.runBatch<T, R>(fn as never, items, (error, result) =>
+        cancel = this.pool.runBatch<T, R>(fn, items, (error, result) =>
           resolve({ callback: callback as BatchCallback<unknown>, error, result: result as BatchResult<unknown> | undefined }),
         );
       }),

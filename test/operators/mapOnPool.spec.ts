@@ -7,7 +7,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
 import { BufferOverflowError, TaskError, WorkerCrashedError } from '../../src/errors.ts';
 import { mapOnPool } from '../../src/operators/mapOnPool.ts';
-import type { BatchCallback, Cancel, Pool } from '../../src/pools/Pool.ts';
+import type { BatchCallback, Cancel, Pool, Task } from '../../src/pools/Pool.ts';
 import { ThreadPool } from '../../src/pools/index.ts';
 import { task } from '../../src/pools/task.ts';
 import { VirtualPool } from '../../src/testing/index.ts';
@@ -65,8 +65,8 @@ describe('batches (chunksize)', () => {
       // A pool whose batches holding 'x' fail as a whole, like a worker crash.
       const crashing: Pool = {
         maxWorkers: 2,
-        runBatch<T, R>(fn: Parameters<Pool['runBatch']>[0], items: readonly T[], callback: BatchCallback<R>): Cancel {
-          return virtual.runBatch<T, R>(fn as never, items, (error, result) =>
+        runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel {
+          return virtual.runBatch<T, R>(fn, items, (error, result) =>
             items.includes('x' as T) ? callback(crash, undefined) : callback(error, result),
           );
         },

@@ -86,11 +86,11 @@ describe('mapOnThreads / mapOnProcesses options', () => {
 
 describe('VirtualPool options', () => {
   test.each([
-    [{ maxWorkers: 0, duration: () => 1 }, 'Expected `maxWorkers` to be an integer from 1 and up, got 0 (number)'],
-    [{ maxWorkers: '2', duration: () => 1 }, 'got "2" (string)'],
+    [{ maxWorkers: 0, duration: (): number => 1 }, 'Expected `maxWorkers` to be an integer from 1 and up, got 0 (number)'],
+    [{ maxWorkers: '2', duration: (): number => 1 }, 'got "2" (string)'],
     [{ maxWorkers: 2 }, 'Expected `duration` to be a function from a value to a number of frames, got undefined (undefined)'],
-    [{ maxWorkers: 2, duration: () => 1, scheduler: {} }, 'Expected `scheduler` to be an RxJS scheduler, got Object object'],
-    [{ maxWorkers: 2, duration: () => 1, speed: 2 }, 'Unknown VirtualPool option `speed`'],
+    [{ maxWorkers: 2, duration: (): number => 1, scheduler: {} }, 'Expected `scheduler` to be an RxJS scheduler, got Object object'],
+    [{ maxWorkers: 2, duration: (): number => 1, speed: 2 }, 'Unknown VirtualPool option `speed`'],
   ])('%o is refused', (options, message) => {
     expect(() => new VirtualPool(options as never)).toThrow(TypeError);
     expect(() => new VirtualPool(options as never)).toThrow(message);
