@@ -65,12 +65,15 @@ export function operatorSuite(name: string, operator: Operator, created: Recorde
     test('results come in input order whatever the task durations', { timeout: 15_000 }, async () => {
       const random = prng(7);
       const items = Array.from({ length: 40 }, (_, i) => ({ i, ms: Math.floor(random() * 15) }));
-      const ordered = await lastValueFrom(from(items).pipe(operator(work, { maxWorkers: 3 }), toArray()));
+      // Three subscriptions at once (three pools): their worker start-ups overlap.
+      const [ordered, chunked, unordered] = await Promise.all([
+        lastValueFrom(from(items).pipe(operator(work, { maxWorkers: 3 }), toArray())),
+        lastValueFrom(from(items).pipe(operator(work, { maxWorkers: 3, chunksize: 4 }), toArray())),
+        lastValueFrom(from(items).pipe(operator(work, { maxWorkers: 3, ordered: false }), toArray())),
+      ]);
       expect(ordered).toEqual(items.map((x) => x.i));
-      const chunked = await lastValueFrom(from(items).pipe(operator(work, { maxWorkers: 3, chunksize: 4 }), toArray()));
       expect(chunked).toEqual(items.map((x) => x.i));
       // The durations really reorder completions: unordered, the same run comes out shuffled.
-      const unordered = await lastValueFrom(from(items).pipe(operator(work, { maxWorkers: 3, ordered: false }), toArray()));
       expect([...unordered].sort((a, b) => a - b)).toEqual(items.map((x) => x.i));
       expect(unordered).not.toEqual(items.map((x) => x.i));
     });
