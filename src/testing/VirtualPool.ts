@@ -62,11 +62,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * ## Example
  * ```ts
  * import { TestScheduler } from 'rxjs/testing';
+ * import { mapOnPool } from 'rxjs-pools';
  * import { VirtualPool } from 'rxjs-pools/testing';
  *
  * new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
  *   const pool = new VirtualPool({ maxWorkers: 2, duration: () => 3 });
- *   expectObservable(cold('ab|').pipe(mapOnPool(pool, (x: string) => x.toUpperCase()))).toBe('---(AB|)');
+ *   // a arrives at frame 0 and b at 1, each on a free worker for 3 frames: done at 3 and 4.
+ *   expectObservable(cold('ab|').pipe(mapOnPool(pool, (x: string) => x.toUpperCase()))).toBe('---A(B|)');
  * });
  * ```
  */

@@ -18,7 +18,7 @@ const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const dir = `${root}node_modules/.cache/rxjs-pools-readme-${process.pid}`;
 mkdirSync(dir, { recursive: true });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-writeFileSync(`${dir}/rxjs-pools.mts`, `export * from '${root}src/index.ts';\nexport * from '${root}src/operators/index.ts';\n`);
+writeFileSync(`${dir}/rxjs-pools.mts`, `export * from '${root}src/index.ts';\n`); // the package's own entry
 
 async function run(name: string, code: string): Promise<string> {
   const source = code
