@@ -14,7 +14,8 @@ import { BrokenPoolError, PoolError } from '../errors.ts';
 import { ProcessPool } from '../pools/ProcessPool.ts';
 import { ThreadPool } from '../pools/ThreadPool.ts';
 import { task } from '../pools/task.ts';
-import { isBlank, mapSettled, splitLines } from '../streams/index.ts';
+import { mapSettled, splitLines } from '../streams/index.ts';
+import { isBlank } from '../streams/ndjson.ts';
 import { LineWriter } from './output.ts';
 import { Progress } from './progress.ts';
 
