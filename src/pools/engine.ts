@@ -86,7 +86,7 @@ type Settle = (error: Error | undefined, value: unknown) => void;
 class Job {
   state = QUEUED;
   slot: Slot | null = null;
-  timer: NodeJS.Timeout | null = null;
+  timer: Deadline | null = null;
   next: Job | null = null;
   onAbort: (() => void) | null = null;
   constructor(
@@ -118,7 +118,7 @@ class Slot {
   tasks = 0;
   frame: ToWorker[] | null = null;
   transfer: TransferListItem[] | undefined = undefined;
-  idleTimer: NodeJS.Timeout | null = null;
+  idleTimer: Deadline | null = null;
   /** Stopped by the pool (timeout, abort, broken pool): nothing more is posted to it. */
   killed = false;
   /** What it reported before dying (an uncaught async throw). */
@@ -164,6 +164,31 @@ class JobQueue {
 }
 
 function noop(): void {}
+
+/** Node fires any setTimeout above 2^31−1 ms after 1 ms, so longer limits are reached in steps. */
+const MAX_TIMER = 0x7fffffff;
+
+/** A one-shot timer that may be longer than 24.8 days; never keeps the process alive. */
+class Deadline {
+  #timer: NodeJS.Timeout;
+  #due: number;
+  constructor(ms: number, onExpire: () => void) {
+    this.#due = performance.now() + ms;
+    const arm = (left: number): NodeJS.Timeout => {
+      const timer = setTimeout(() => {
+        const rest = this.#due - performance.now();
+        if (rest > 1) this.#timer = arm(rest);
+        else onExpire();
+      }, Math.min(left, MAX_TIMER));
+      timer.unref();
+      return timer;
+    };
+    this.#timer = arm(ms);
+  }
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
 
 /** How many messages of `def` a worker may hold: one until measured, more the faster it is. */
 function depthFor(def: Def): number {
@@ -292,8 +317,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       };
       chunk.cancel = this.#enqueue(def, items, true, settle, timeout);
     };
+    const aborted = () => new AbortError('map() was aborted', { cause: signal!.reason });
     try {
       for (;;) {
+        if (signal?.aborted) throw aborted();
         // Top up to `buffersize` items ahead, in chunks of `chunksize`, once at most half of that is
         // ahead: the new chunks then go out together, in one frame per worker.
         if (ahead <= buffersize >> 1) {
@@ -315,7 +342,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         const chunk = chunks[first]!;
         while (!chunk.settled && !signal?.aborted) await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
-        if (signal?.aborted) throw new AbortError('map() was aborted', { cause: signal.reason });
+        if (signal?.aborted) throw aborted();
         chunks[first++] = undefined as unknown as Chunk;
         if (chunk.error) throw chunk.error;
         const { values, errors } = chunk.result!;
@@ -363,9 +390,13 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (this.#state === 'open') this.#state = 'closing';
     this.#exited ??= new Promise<void>((resolve) => (this.#resolveExited = resolve));
     if (cancelPending) {
+      const reason = () => new AbortError(`${this.#kind} was shut down with cancelPending before this task started`);
       for (let job = this.#queue.peek(); job; job = this.#queue.peek()) {
         this.#queue.shift();
-        this.#finish(job, new AbortError(`${this.#kind} was shut down with cancelPending before this task started`), undefined);
+        this.#finish(job, reason(), undefined);
+      }
+      for (const slot of this.#slots) {
+        for (const job of slot.inflight.slice(1)) if (job.state !== DONE) this.#withdraw(slot, job, reason());
       }
     }
     this.#pump();
@@ -494,16 +525,22 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     return best && best.inflight.length < depthFor(def) ? best : null;
   }
 
-  #start(): Slot {
+  #start(): Slot | null {
     const slot = new Slot();
     const init = this.#initDef !== undefined;
-    slot.transport = this.#spawn(
-      { entry: workerEntry, init },
-      {
-        message: (message) => this.#onMessage(slot, message),
-        exit: (code, signal, error) => this.#onExit(slot, code, signal, error),
-      },
-    );
+    try {
+      slot.transport = this.#spawn(
+        { entry: workerEntry, init },
+        {
+          message: (message) => this.#onMessage(slot, message),
+          exit: (code, signal, error) => this.#onExit(slot, code, signal, error),
+        },
+      );
+    } catch (error) {
+      // new Worker() / fork() refused outright (resources, arguments): retrying cannot help.
+      this.#break(new BrokenPoolError(`${this.#kind} cannot start a worker: ${(error as Error).message}`, { cause: error }));
+      return null;
+    }
     this.#alive++;
     this.#slots.push(slot);
     if (this.#initDef) {
@@ -526,7 +563,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     slot.tasks += job.size;
     if (slot.tasks >= this.#options.maxTasksPerWorker) slot.retired = true;
     if (slot.inflight.length === 1) {
-      if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      if (slot.idleTimer) slot.idleTimer.clear();
       slot.idleTimer = null;
       slot.transport.ref();
       this.#startHead(slot);
@@ -583,16 +620,21 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
   }
 
-  /** The first job a worker holds is the one it is running: its timeout starts now. */
+  /**
+   * The first job a worker holds is the one it is running: its timeout starts now (or once the
+   * worker is ready: start-up and the initializer are not the task's time). A job that was
+   * cancelled after it was sent (a phantom) reaching the front means the worker is running, or
+   * about to run, what nobody wants any more: the worker is replaced.
+   */
   #startHead(slot: Slot): void {
     const job = slot.inflight[0];
-    if (!job || job.timer || job.timeout === Infinity) return;
+    if (job?.state === DONE) return this.#retire(slot, true);
+    if (!job || !slot.ready || job.timer || job.timeout === Infinity) return;
     const limit = job.timeout * job.size;
-    job.timer = setTimeout(() => {
+    job.timer = new Deadline(limit, () => {
       job.timer = null;
       this.#fault(slot, job, new TaskTimeoutError(`Task ${job.def.name} timed out after ${limit} ms; its worker was replaced`, limit));
-    }, limit);
-    job.timer.unref();
+    });
   }
 
   // ── answers ───────────────────────────────────────────────────────────────────────────────────
@@ -602,7 +644,16 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       case Op.Ready:
         slot.ready = true;
         this.#startupFailures = 0;
-        return;
+        return this.#startHead(slot);
+      case Op.Cancelled: {
+        // The worker dropped a job we withdrew before it started: forget the phantom.
+        const index = slot.inflight.findIndex((job) => job.id === message[1]);
+        if (index < 0) return;
+        slot.inflight.splice(index, 1);
+        if (index === 0) this.#startHead(slot);
+        if (slot.inflight.length === 0 && this.#slots.includes(slot)) this.#idle(slot);
+        return this.#pump();
+      }
       case Op.Ok:
         return this.#answer(slot, message[1], message[3], undefined, message[2]);
       case Op.Err:
@@ -628,7 +679,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
 
   #answer(slot: Slot, id: number, ms: number, error: Error | undefined, value: unknown): void {
     const index = slot.inflight.findIndex((job) => job.id === id);
-    if (index < 0) return; // cancelled after it started: the answer has nobody to go to
+    if (index < 0) return; // its worker was replaced meanwhile
     const job = slot.inflight[index]!;
     slot.ready = true;
     const def = job.def;
@@ -653,7 +704,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (job.state === DONE) return;
     job.state = DONE;
     job.slot = null;
-    if (job.timer) clearTimeout(job.timer);
+    if (job.timer) job.timer.clear();
     job.timer = null;
     if (job.onAbort) job.signal!.removeEventListener('abort', job.onAbort);
     if (error) {
@@ -675,8 +726,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (slot.retired || (this.#state === 'closing' && this.#queue.size === 0)) {
       this.#retire(slot);
     } else if (this.#options.idleTimeout !== Infinity) {
-      slot.idleTimer = setTimeout(() => this.#retire(slot), this.#options.idleTimeout);
-      slot.idleTimer.unref();
+      slot.idleTimer = new Deadline(this.#options.idleTimeout, () => this.#retire(slot));
     }
   }
 
@@ -694,10 +744,18 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     const slot = job.slot!;
     if (slot.inflight[0] === job) return this.#fault(slot, job, error);
+    this.#withdraw(slot, job, error);
+  }
+
+  /**
+   * Settles a job that was sent to a worker but is not at the front of its pipeline, and asks the
+   * worker to drop it. It may have started meanwhile (the answer of the one before it still on its
+   * way), so it stays in the pipeline as a settled phantom until the worker confirms the drop or
+   * answers it; if it reaches the front first, the worker is replaced (#startHead).
+   */
+  #withdraw(slot: Slot, job: Job, error: Error): void {
     this.#post(slot, [Op.Cancel, job.id]);
-    slot.inflight.splice(slot.inflight.indexOf(job), 1);
     this.#finish(job, error, undefined);
-    this.#pump();
   }
 
   /** The running job failed in a way that costs the worker (timeout, abort): replace it. */
@@ -716,7 +774,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (index < 0) return;
     this.#slots.splice(index, 1);
     slot.retired = true;
-    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    if (slot.idleTimer) slot.idleTimer.clear();
     slot.idleTimer = null;
     // Keep the process alive until the worker is gone, so `await pool.shutdown()` can resolve.
     slot.transport.ref();
@@ -730,11 +788,13 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     this.#pump();
   }
 
-  #requeue(jobs: Job[]): void {
+  /** Puts jobs a worker held back at the front of the queue (phantoms are dropped). */
+  #requeue(held: Job[]): void {
+    const jobs = held.filter((job) => job.state !== DONE);
     for (const job of jobs) {
       job.state = QUEUED;
       job.slot = null;
-      if (job.timer) clearTimeout(job.timer);
+      if (job.timer) job.timer.clear();
       job.timer = null;
     }
     this.#queue.unshiftAll(jobs);
@@ -747,7 +807,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       // It died on its own.
       this.#slots.splice(index, 1);
       slot.retired = true;
-      if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      if (slot.idleTimer) slot.idleTimer.clear();
       const held = slot.inflight.splice(0);
       const cause = slot.lastError ?? error;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -763,6 +823,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         }
       } else if (held.length > 0) {
         // The first job it held was running; the others never started and go back to the queue.
+        // (A settled phantom at the front was running: nobody is waiting for it.)
         const [running, ...waiting] = held as [Job, ...Job[]];
         this.#requeue(waiting);
         const detail = cause ? `: ${cause.message}` : '';

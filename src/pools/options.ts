@@ -94,6 +94,8 @@ export function expectDuration(name: string, value: unknown): number {
   throw new TypeError(`Expected \`${name}\` to be a number of milliseconds above 0 (or Infinity), got ${describe(value)}`);
 }
 
+const MAX_LIMIT_MB = 2 ** 20;
+
 const COMMON = ['maxWorkers', 'taskTimeout', 'maxTasksPerWorker', 'idleTimeout', 'initializer', 'initArgs'] as const;
 /** The option names `ThreadPool` takes (the operators use it to split their options). */
 export const THREAD_POOL_OPTIONS: readonly (keyof ThreadPoolOptions)[] = [...COMMON, 'resourceLimits'];
@@ -120,6 +122,11 @@ function resolveCommon(options: PoolOptions): ResolvedPoolOptions {
   }
   const initArgs = options.initArgs ?? [];
   if (!Array.isArray(initArgs)) throw new TypeError(`Expected \`initArgs\` to be an array, got ${describe(initArgs)}`);
+  try {
+    structuredClone(initArgs);
+  } catch (error) {
+    throw new TypeError(`\`initArgs\` cannot be sent to a worker: ${(error as Error).message}`, { cause: error });
+  }
   if (options.initArgs !== undefined && initializer === undefined) {
     throw new TypeError('`initArgs` was given without an `initializer` to receive them');
   }
@@ -146,6 +153,10 @@ export function validateThreadPoolOptions(options: ThreadPoolOptions = {}): Reso
       if (typeof value !== 'number' || !(value > 0)) {
         throw new TypeError(`Expected \`resourceLimits.${key}\` to be a number above 0, got ${describe(value)}`);
       }
+      // V8 aborts the whole process on absurd sizes (codeRangeSizeMb: 1e9), so cap them at 1 TiB.
+      if (value > MAX_LIMIT_MB) {
+        throw new TypeError(`Expected \`resourceLimits.${key}\` to be at most ${MAX_LIMIT_MB} (1 TiB), got ${describe(value)}`);
+      }
     }
   }
   return { ...resolveCommon(options), resourceLimits };
@@ -161,7 +172,17 @@ export function validateProcessPoolOptions(
   if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === 'string')) {
     throw new TypeError(`Expected \`execArgv\` to be an array of strings, got ${describe(execArgv)}`);
   }
+  for (const arg of execArgv) {
+    if (arg.includes('\0')) throw new TypeError(`Expected \`execArgv\` entries without NUL bytes, got ${describe(arg)}`);
+  }
   const env = options.env ?? process.env;
   expectObject('`env`', env);
+  // fork() would throw on these at the first submit; say so now, naming the variable.
+  for (const [key, value] of Object.entries(env)) {
+    if (key.includes('\0') || key.includes('=')) throw new TypeError(`Expected \`env\` names without NUL bytes or '=', got ${describe(key)}`);
+    if (value !== undefined && (typeof value !== 'string' || value.includes('\0'))) {
+      throw new TypeError(`Expected \`env\` values to be strings without NUL bytes (or undefined), got ${key}: ${describe(value)}`);
+    }
+  }
   return { ...resolveCommon(options), execArgv, env };
 }

@@ -22,7 +22,7 @@ export const Op = {
   Run: 3,
   /** Run a batch: `fn(item)` for each item, one reply for the whole batch. */
   Batch: 4,
-  /** Drop a task that was sent but has not started. */
+  /** Drop a task that was sent but has not started (answered with Cancelled if it was dropped). */
   Cancel: 5,
   /** Exit now (the worker is idle: recycled, idle too long, or the pool shut down). */
   Exit: 6,
@@ -39,6 +39,8 @@ export const Op = {
   InitFailed: 14,
   /** Something escaped every task (an uncaught async throw): the worker exits right after. */
   Uncaught: 15,
+  /** A task withdrawn by Cancel was dropped before it started. */
+  Cancelled: 16,
 } as const;
 
 /** How an inline function travels: its source text. */
@@ -69,9 +71,10 @@ export type BatchDoneMsg = readonly [
 ];
 export type InitFailedMsg = readonly [op: typeof Op.InitFailed, error: SerializedError];
 export type UncaughtMsg = readonly [op: typeof Op.Uncaught, error: SerializedError];
+export type CancelledMsg = readonly [op: typeof Op.Cancelled, id: number];
 
 /** Everything a worker sends to its pool, one message per post. */
-export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMsg | UncaughtMsg;
+export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMsg | UncaughtMsg | CancelledMsg;
 
 /** What the pool hands a new worker (as workerData for threads, argv for processes). */
 export interface WorkerBoot {

@@ -57,15 +57,20 @@ const inbox: (ToWorker | null)[] = [];
 let head = 0;
 let draining = false;
 let tsxRegistered = false;
+let initFailed = false;
 
 function onFrame(frame: Frame): void {
   for (const message of frame) {
     switch (message[0]) {
       case Op.Cancel: {
-        // Drop the task if it has not started: it is still in the inbox.
+        // Drop the task if it has not started (it is still in the inbox), and say so; if it has,
+        // say nothing: the pool replaces this worker if it is still running it.
         for (let i = head; i < inbox.length; i++) {
           const queued = inbox[i];
-          if (queued && (queued[0] === Op.Run || queued[0] === Op.Batch) && queued[1] === message[1]) inbox[i] = null;
+          if (queued && (queued[0] === Op.Run || queued[0] === Op.Batch) && queued[1] === message[1]) {
+            inbox[i] = null;
+            post([Op.Cancelled, message[1]]);
+          }
         }
         break;
       }
@@ -91,12 +96,14 @@ async function drain(): Promise<void> {
   while (head < inbox.length) {
     const message = inbox[head];
     inbox[head++] = null;
-    if (message !== null) {
+    if (message !== null && !initFailed) {
       const pending = handle(message);
       if (pending) await pending;
     }
     if (performance.now() - sliceStart > SLICE_MS) {
-      await new Promise(setImmediate);
+      // Let messages in (a Cancel for what comes next): this runs inside a message callback, in
+      // the loop's poll phase, so one setImmediate would resume before the next poll; two pass one.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
       sliceStart = performance.now();
     }
   }
@@ -158,6 +165,12 @@ async function importExport(url: string, name: string): Promise<Fn> {
   let module: Record<string, unknown>;
   try {
     module = await importModule(url);
+  } catch (error) {
+    // Node's SyntaxError for a module names neither the file nor the line in message or stack.
+    if (error instanceof SyntaxError && !error.message.includes(url) && !String(error.stack).includes(url)) {
+      error.message += ` (in task module ${url})`;
+    }
+    throw error;
   } finally {
     globals[IMPORTING] = undefined;
   }
@@ -202,7 +215,9 @@ async function initialize(message: InitMsg): Promise<void> {
     if (!loaded?.fn) throw loaded?.error ?? new Error(`initializer ${key} was never defined`);
     await loaded.fn(...args);
   } catch (error) {
+    // No task may run without its initializer: drop everything; the pool ends this worker.
     post([Op.InitFailed, serializeError(error)]);
+    initFailed = true;
     return;
   }
   post([Op.Ready]);
