@@ -14,7 +14,7 @@ import { BrokenPoolError, PoolError } from '../errors.ts';
 import { ProcessPool } from '../pools/ProcessPool.ts';
 import { ThreadPool } from '../pools/ThreadPool.ts';
 import { task } from '../pools/task.ts';
-import { mapSettled, splitLines } from '../streams/index.ts';
+import { mapSettled, splitLines, type Settled } from '../streams/index.ts';
 import { isBlank } from '../streams/ndjson.ts';
 import { LineWriter } from './output.ts';
 import { Progress } from './progress.ts';
@@ -34,6 +34,9 @@ export interface Io {
   readonly stderrIsTTY: boolean;
   readonly cwd: string;
 }
+
+/** Invalid-line reports that may wait for earlier records' results (ordered runs). */
+const MAX_HELD = 1024;
 
 const fromSource = import.meta.url.endsWith('.ts');
 const probeTask = task<(url: string, name: string) => Promise<void>>(new URL(fromSource ? './probe.ts' : './probe.js', import.meta.url), 'probe');
@@ -226,14 +229,27 @@ async function run(args: Args, io: Io): Promise<number> {
   };
   io.stdout.on('error', onOutputError);
 
-  // Invalid lines are reported in line order among the task errors: each waits for the result of
-  // the record that follows it (unordered, they are reported at once).
-  const lineOf = new Map<number, number>();
-  const heldReports = new Map<number, string[]>();
-  let next = 0;
   const report = (line: number, text: string) => {
     progress.record(true);
     progress.message(`line ${line}: ${text}`);
+  };
+  // Ordered, an invalid line is reported once every record before it has been, so stderr is in
+  // line order like stdout. At most MAX_HELD reports wait; past that, reading pauses until the
+  // results catch up (a long run of bad lines behind a slow record never fills memory).
+  const lineOf = new Map<number, number>();
+  const held: { after: number; line: number; message: string }[] = [];
+  let yielded = 0;
+  let handled = 0;
+  let resumeReading: (() => void) | null = null;
+  const flushHeld = () => {
+    while (held.length > 0 && held[0]!.after <= handled) {
+      const { line, message } = held.shift()!;
+      report(line, message);
+    }
+    if (held.length < MAX_HELD && resumeReading) {
+      resumeReading();
+      resumeReading = null;
+    }
   };
   async function* records(): AsyncGenerator<unknown, void, undefined> {
     let line = 0;
@@ -245,54 +261,47 @@ async function run(args: Args, io: Io): Promise<number> {
         record = JSON.parse(text);
       } catch (error) {
         const message = `invalid JSON: ${(error as Error).message}`;
-        if (!args.ordered) report(line, message);
-        else heldReports.set(next, [...(heldReports.get(next) ?? []), `${line}\0${message}`]);
+        if (!args.ordered || (held.length === 0 && handled >= yielded)) {
+          report(line, message);
+        } else {
+          held.push({ after: yielded, line, message });
+          if (held.length >= MAX_HELD) await new Promise<void>((resolve) => (resumeReading = resolve));
+        }
         continue;
       }
-      lineOf.set(next++, line);
+      lineOf.set(yielded++, line);
       yield record;
     }
   }
-  const flushReports = (upTo: number) => {
-    for (const [index, held] of heldReports) {
-      if (index > upTo) continue;
-      heldReports.delete(index);
-      for (const entry of held) {
-        const cut = entry.indexOf('\0');
-        report(Number(entry.slice(0, cut)), entry.slice(cut + 1));
-      }
-    }
-  };
 
   // Start a worker now, so a module or export that cannot be loaded is reported even for an empty input.
   let fatal: unknown;
   // No timeout for it: a task's timeout clock starts when it is sent, so it would count start-up.
   const ready = pool.submit(() => 0, [], { timeout: Infinity }).catch((error: unknown) => void (fatal ??= error));
 
+  const write = async (result: Settled<unknown, unknown>, line: number) => {
+    if (!result.ok) return report(line, describeError(result.error));
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(result.value);
+    } catch (error) {
+      return report(line, `the result cannot be written as JSON: ${describeError(error)}`);
+    }
+    progress.record(false);
+    if (json !== undefined) await output.write(`${json}\n`);
+  };
+
   progress.start(pool);
   try {
     for await (const result of mapSettled(pool, fn, records(), { chunksize: args.chunksize, ordered: args.ordered, signal: stop.signal })) {
-      if (args.ordered) flushReports(result.index);
       const line = lineOf.get(result.index)!;
       lineOf.delete(result.index);
-      if (!result.ok) {
-        report(line, describeError(result.error));
-        continue;
-      }
-      let json: string | undefined;
-      try {
-        json = JSON.stringify(result.value);
-      } catch (error) {
-        report(line, `the result cannot be written as JSON: ${describeError(error)}`);
-        continue;
-      }
-      progress.record(false);
-      if (json !== undefined) {
-        const wait = output.write(`${json}\n`);
-        if (wait) await wait;
-      }
+      await write(result, line);
+      handled++;
+      flushHeld();
     }
-    flushReports(Infinity);
+    handled = Infinity;
+    flushHeld();
     await ready;
     await output.flush();
   } catch (error) {

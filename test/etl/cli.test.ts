@@ -9,7 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, test } from 'vitest';
 import { main, EXIT_FATAL, EXIT_OK, EXIT_RECORD_FAILED } from '../../src/cli/main.ts';
 import { openGate } from '../fixtures/gate.ts';
-import { enriched, ndjson, repo, runCli, startCli, tasksPath, transactions } from './helpers.ts';
+import { enriched, ndjson, quiet, repo, runCli, startCli, tasksPath, transactions } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxjs-pools-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,10 +32,10 @@ function sink() {
 }
 
 /** Runs `main` in this process with in-memory streams. */
-async function inProcess(argv: string[], input = '', stderrIsTTY = false) {
+async function inProcess(argv: string[], input: string | Readable = '', stderrIsTTY = false, err = sink()) {
   const out = sink();
-  const err = sink();
-  const code = await main(argv, { stdin: Readable.from([input]), stdout: out.stream, stderr: err.stream, stderrIsTTY, cwd: repo });
+  const stdin = typeof input === 'string' ? Readable.from([input]) : input;
+  const code = await main(argv, { stdin, stdout: out.stream, stderr: err.stream, stderrIsTTY, cwd: repo });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -152,6 +152,35 @@ describe('rxjs-pools map, in process', () => {
     expect(tty.stderr).toMatch(/\r\x1b\[2K50 records in \d+\.\d s \([\d,]+\/s\)\n$/);
     const off = await inProcess(['map', tasksPath, 'enrich', '--threads', '1', '--no-progress'], input, true);
     expect(off).toEqual({ code: EXIT_OK, stdout: tty.stdout, stderr: '' });
+  });
+
+  test('a long run of invalid lines behind a held record pauses the reads, then is reported in line order', { timeout: 10_000 }, async () => {
+    await using gate = await openGate();
+    const lines = [JSON.stringify({ id: 1, gate: gate.path }), ...Array.from({ length: 3000 }, (_, i) => `oops ${i}`), JSON.stringify({ id: 3002 })];
+    let reads = 0;
+    const stdin = Readable.from(
+      (function* () {
+        for (const line of lines) {
+          reads++;
+          yield `${line}\n`;
+        }
+      })(),
+      { objectMode: false, highWaterMark: 16 },
+    );
+    const err = sink();
+    const running = inProcess(['map', tasksPath, 'gated', '--threads', '2'], stdin, false, err);
+    await gate.started(1);
+    // Record 1 is held: the reports of the lines after it wait, up to a bound, and reading stops.
+    await quiet(() => true, () => reads);
+    expect(reads).toBeLessThan(1100 + 16 + 2);
+    expect(reads).toBeGreaterThan(1000);
+    expect(err.text()).toBe('');
+    gate.release(1);
+    const run = await running;
+    expect(run.code).toBe(EXIT_RECORD_FAILED);
+    expect(run.stdout).toBe('1\n3002\n');
+    const reported = run.stderr.trim().split('\n');
+    expect(reported.map((l) => Number(/^line (\d+):/.exec(l)![1]))).toEqual(Array.from({ length: 3000 }, (_, i) => i + 2));
   });
 
   test('--timeout fails a record that runs too long; the others go through', { timeout: 10_000 }, async () => {
