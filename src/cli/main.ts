@@ -276,8 +276,7 @@ async function run(args: Args, io: Io): Promise<number> {
 
   // Start a worker now, so a module or export that cannot be loaded is reported even for an empty input.
   let fatal: unknown;
-  // No timeout for it: a task's timeout clock starts when it is sent, so it would count start-up.
-  const ready = pool.submit(() => 0, [], { timeout: Infinity }).catch((error: unknown) => void (fatal ??= error));
+  const ready = pool.submit(() => 0, []).catch((error: unknown) => void (fatal ??= error));
 
   const write = async (result: Settled<unknown, unknown>, line: number) => {
     if (!result.ok) return report(line, describeError(result.error));
