@@ -296,6 +296,28 @@ describe.each(runtimes)('$name', (rt) => {
     }, DEADLINE);
   });
 
+  describe('recycling', () => {
+    test('maxTasksPerWorker: workers are replaced after N tasks, and no task is lost or run twice', async () => {
+      await using rv = await openRendezvous();
+      await using pool = rt.make({ maxWorkers: 2, maxTasksPerWorker: 4 });
+      const keys = Array.from({ length: 24 }, (_, i) => `task-${i}`);
+      const ran = await within(Promise.all(keys.map((key) => pool.submit(t.hello, [rv.path, key]))), 15_000, 'all tasks');
+      const perWorker = new Map<string, number>();
+      for (const who of ran) perWorker.set(`${who.pid}:${who.thread}`, (perWorker.get(`${who.pid}:${who.thread}`) ?? 0) + 1);
+      expect(Math.max(...perWorker.values())).toBeLessThanOrEqual(4);
+      expect(perWorker.size).toBeGreaterThanOrEqual(6);
+      expect(ran.map((who) => who.key)).toEqual(keys);
+      expect(keys.map((key) => rv.count(key))).toEqual(keys.map(() => 1));
+    }, DEADLINE);
+
+    test('idleTimeout: an idle worker exits after it; the next task starts a new one', async () => {
+      await using pool = rt.make({ maxWorkers: 1, idleTimeout: 100 });
+      const first = await pool.submit(t.whoAmI, []);
+      await until(() => pool.stats.workers === 0, 5_000, 'the idle worker to exit');
+      expect(await pool.submit(t.whoAmI, [])).not.toBe(first);
+    }, DEADLINE);
+  });
+
   // ── bugs found by this suite (each fails until the engine is fixed) ────────────────────────────
 
   describe('limits and races', () => {
@@ -401,9 +423,11 @@ describe.each(runtimes)('$name', (rt) => {
       const pool = rt.thread
         ? rt.make({ maxWorkers: 1, resourceLimits: { stackSizeMb: 1e12 } })
         : rt.make({ maxWorkers: 1, env: { BAD: Symbol('not a string') as unknown as string } });
-      const first = await outcome(pool.submit(t.echo, [1]));
+      const controller = new AbortController();
+      const first = await outcome(pool.submit(t.echo, [1], { signal: controller.signal }));
       expect(first.ok).toBe(false);
       expect(pool.stats.queued).toBe(0);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
       const second = await outcome(pool.submit(t.echo, [2]));
       expect(second.ok).toBe(false);
       expect(pool.stats.queued).toBe(0);

@@ -10,9 +10,10 @@
  */
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import { TaskTimeoutError, WorkerCrashedError, mapOnProcesses, mapOnThreads } from '../../src/index.ts';
+import { mapOnProcesses, mapOnThreads } from '../../src/index.ts';
 import { NOTHING_LEFT, pick, prng, runtimes, t, track, within } from './fixtures/harness.ts';
-import { exitCodeOf, type ChaosJob, type FaultKind } from './fixtures/tasks.ts';
+import type { ChaosJob, FaultKind } from './fixtures/tasks.ts';
+import { HANG_TIMEOUT, verdict } from './fixtures/verdict.ts';
 
 const N = 10_000;
 const SEED = Number(process.env.FAULT_SEED ?? 20_251_125);
@@ -21,29 +22,6 @@ const CRASHES: readonly (readonly [FaultKind, number])[] = [
   ['async-throw', 8],
   ['hang', 4],
 ];
-const HANG_TIMEOUT = 300;
-
-/** Why `kind` task `id` settled wrongly, or '' when it settled with its own result or error. */
-function verdict(id: number, kind: FaultKind, error: any, value: unknown): string {
-  const got = error ? `${error.name}: ${error.message}` : JSON.stringify(value);
-  const wrong = (expected: string) => `task ${id} (${kind}) expected ${expected}, got ${got}`;
-  switch (kind) {
-    case 'ok':
-      return !error && (value as { id: number })?.id === id ? '' : wrong(`{ id: ${id} }`);
-    case 'throw':
-    case 'reject':
-      return error?.name === 'ChaosError' && error.id === id && error.message === `chaos ${kind} ${id}` ? '' : wrong(`its ChaosError`);
-    case 'exit':
-      return error instanceof WorkerCrashedError && error.exitCode === exitCodeOf(id) ? '' : wrong(`WorkerCrashedError code ${exitCodeOf(id)}`);
-    case 'async-throw':
-      return error instanceof WorkerCrashedError && (error.cause as Error)?.message === `chaos async-throw ${id}`
-        ? ''
-        : wrong('WorkerCrashedError caused by its own escaped error');
-    case 'hang':
-      return error instanceof TaskTimeoutError && error.timeout === HANG_TIMEOUT ? '' : wrong('TaskTimeoutError');
-  }
-}
-
 describe.each(runtimes)('$name', (rt) => {
   test(`${N.toLocaleString('en')} tasks, faults in a random subset: each settles exactly once, with its own result or its own error`, async () => {
     const seed = SEED + (rt.thread ? 0 : 1);

@@ -1,0 +1,194 @@
+/**
+ * Nothing left behind: after an operator's stream completes, errors or is unsubscribed, and after
+ * `shutdown()`, no worker thread or child process is alive, no library timer is pending, no
+ * abort listener remains, and no active handle exists that did not exist before. What is left is
+ * polled for (every turn of the event loop, up to a deadline), never waited for with a sleep.
+ * And a script that never calls shutdown exits by itself.
+ */
+import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { from, lastValueFrom, range, toArray } from 'rxjs';
+import { describe, expect, test } from 'vitest';
+import { AbortError, mapOnPool, mapOnProcesses, mapOnThreads, task } from '../../src/index.ts';
+import { NOTHING_LEFT, fixture, openRendezvous, outcome, rejection, runScript, runtimes, scratch, t, track, within } from './fixtures/harness.ts';
+
+const DEADLINE = 20_000;
+const square = (n: number) => n * n;
+
+describe.each(runtimes)('$name', (rt) => {
+  const operator = rt.thread ? mapOnThreads : mapOnProcesses;
+  const name = rt.thread ? 'mapOnThreads' : 'mapOnProcesses';
+
+  test('a TypeScript task module compiled in a worker (through tsx) leaves no process behind, not even a zombie', async () => {
+    // New content, so tsx has no cached transform and compiles it in the worker (through esbuild).
+    using dir = scratch();
+    writeFileSync(join(dir.dir, 'package.json'), '{ "type": "module" }\n');
+    const file = join(dir.dir, `fresh-${randomUUID()}.ts`);
+    writeFileSync(file, `// ${randomUUID()}\nexport function plusOne(n: number): number {\n  return n + 1;\n}\n`);
+    using tracker = track();
+    const pool = rt.make({ maxWorkers: 1 });
+    expect(await pool.submit(task<(n: number) => number>(file, 'plusOne'), [1])).toBe(2);
+    await within(pool.shutdown(), 10_000, 'shutdown');
+    expect(await tracker.settle(3_000)).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
+
+  test('the tracker sees what a live pool holds (worker, idle timer, task timer) and sees it go at shutdown', async () => {
+    await using rv = await openRendezvous();
+    using tracker = track();
+    const pool = rt.make({ maxWorkers: 2, idleTimeout: 60_000 });
+    await Promise.all([pool.submit(t.echo, [1]), pool.submit(t.echo, [2])]); // two workers, both idle
+    rv.hold('busy');
+    const busy = pool.submit(t.hello, [rv.path, 'busy'], { timeout: 60_000 });
+    await rv.started('busy');
+    const held = tracker.leftovers();
+    expect(held.resources).toContain(rt.thread ? 'WORKER' : 'PROCESSWRAP');
+    expect(held.resources.filter((r) => /^Timeout \(.*engine\.ts/.test(r)).length).toBeGreaterThanOrEqual(2); // idle + task timer
+    if (!rt.thread) expect(held.children.length).toBeGreaterThan(0);
+    rv.release('busy');
+    await busy;
+    await within(pool.shutdown(), 10_000, 'shutdown');
+    await rv[Symbol.asyncDispose]();
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
+
+  test(`${name}: after complete, nothing is left`, async () => {
+    using tracker = track();
+    const out = await within(lastValueFrom(range(1, 40).pipe(operator(square, { maxWorkers: 2 }), toArray())), 15_000, 'completion');
+    expect(out).toEqual(Array.from({ length: 40 }, (_, i) => square(i + 1)));
+    expect(tracker.created(rt.thread ? 'WORKER' : 'PROCESSWRAP')).toBeGreaterThan(0); // it did start workers …
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT); // … and none is left
+  }, DEADLINE);
+
+  test(`${name}: after error, nothing is left`, async () => {
+    using tracker = track();
+    const failing = (n: number) => {
+      if (n === 7) throw new RangeError(`item ${n} is out of range`);
+      return n;
+    };
+    const error = await within(rejection(lastValueFrom(range(1, 40).pipe(operator(failing, { maxWorkers: 2 })))), 15_000, 'the error');
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toBe('item 7 is out of range');
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
+
+  test(`${name}: after unsubscribe with tasks running, nothing is left`, async () => {
+    await using rv = await openRendezvous();
+    using tracker = track();
+    // Unsubscribed at once, while its workers are still starting.
+    range(0, 10).pipe(operator(square, { maxWorkers: 2 })).subscribe().unsubscribe();
+    const items = Array.from({ length: 10 }, (_, i) => ({ path: rv.path, key: `item-${i}` }));
+    const running = from(items).pipe(operator(t.helloThenBlockItem, { maxWorkers: 2 }));
+    const emitted: unknown[] = [];
+    const live = running.subscribe({ next: (v) => emitted.push(v) });
+    await within(Promise.all([rv.started('item-0'), rv.started('item-1')]), 10_000, 'two tasks to start');
+    live.unsubscribe(); // both workers are blocked for good: only killing them ends them
+    expect(emitted).toEqual([]);
+    await rv[Symbol.asyncDispose]();
+    expect(await tracker.settle(10_000)).toEqual(NOTHING_LEFT);
+    expect(rv.count('item-2')).toBe(0); // queued items never ran
+  }, DEADLINE);
+
+  test('mapOnPool: unsubscribe cancels only its own batches; the shared pool keeps serving; after shutdown nothing is left', async () => {
+    await using rv = await openRendezvous();
+    using tracker = track();
+    const pool = rt.make({ maxWorkers: 2, idleTimeout: 60_000 });
+    const items = [0, 1, 2, 3].map((i) => ({ path: rv.path, key: `held-${i}` }));
+    const live = from(items).pipe(mapOnPool(pool, t.helloThenBlockItem, { concurrency: 2 })).subscribe();
+    await within(Promise.all([rv.started('held-0'), rv.started('held-1')]), 10_000, 'two tasks to start');
+    live.unsubscribe(); // both running batches are cancelled: their blocked workers are replaced
+    const out = await within(lastValueFrom(range(0, 4).pipe(mapOnPool(pool, square), toArray())), 10_000, 'the shared pool to serve');
+    expect(out).toEqual([0, 1, 4, 9]);
+    expect(rv.count('held-2') + rv.count('held-3')).toBe(0); // never started
+    await within(pool.shutdown(), 10_000, 'shutdown');
+    await rv[Symbol.asyncDispose]();
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
+
+  test('shutdown(): idle timers, task timers, abort listeners, queued and running tasks — nothing is left', async () => {
+    await using rv = await openRendezvous();
+    using tracker = track();
+    const pool = rt.make({ maxWorkers: 2, idleTimeout: 60_000, taskTimeout: 60_000 });
+    const signals = Array.from({ length: 6 }, () => new AbortController().signal);
+    await pool.submit(t.echo, [0], { signal: signals[0] }); // leaves an idle worker with an idle timer
+    rv.hold('running');
+    const running = pool.submit(t.hello, [rv.path, 'running'], { signal: signals[1], timeout: 30_000 });
+    const blocked = pool.submit(t.helloThenBlock, [rv.path, 'blocked'], { signal: signals[2], timeout: 300 });
+    const queued = [3, 4, 5].map((i) => outcome(pool.submit(t.hello, [rv.path, `queued-${i}`], { signal: signals[i] })));
+    await within(Promise.all([rv.started('running'), rv.started('blocked')]), 10_000, 'both workers to be busy');
+    const closed = pool.shutdown({ cancelPending: true });
+    for (const result of await Promise.all(queued)) {
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error).toBeInstanceOf(AbortError);
+    }
+    rv.release('running');
+    expect((await running).key).toBe('running'); // running tasks finish
+    expect((await outcome(blocked)).ok).toBe(false); // … or time out
+    await within(closed, 10_000, 'shutdown to resolve');
+    expect(signals.map((signal) => getEventListeners(signal, 'abort').length)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(pool.stats).toMatchObject({ workers: 0, busy: 0, queued: 0 });
+    await rv[Symbol.asyncDispose]();
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+    expect(['queued-3', 'queued-4', 'queued-5'].map((key) => rv.count(key))).toEqual([0, 0, 0]);
+  }, DEADLINE);
+
+  test('map(): leaving the loop early, an item error, and an abort leave no listener; after shutdown nothing is left', async () => {
+    using tracker = track();
+    const pool = rt.make({ maxWorkers: 2 });
+    const controller = new AbortController();
+    const early: number[] = [];
+    for await (const y of pool.map(square, range1(100), { signal: controller.signal, chunksize: 4 })) {
+      early.push(y);
+      if (early.length === 5) break;
+    }
+    expect(early).toEqual([1, 4, 9, 16, 25]);
+    const failing = (n: number) => {
+      if (n === 3) throw new Error('three');
+      return n;
+    };
+    const seen: number[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const y of pool.map(failing, range1(10), { signal: controller.signal })) seen.push(y);
+      })(),
+    );
+    expect(error.message).toBe('three');
+    expect(seen).toEqual([1, 2]);
+    const aborted = (async () => {
+      for await (const y of pool.map(square, range1(1_000_000), { signal: controller.signal })) if (y === 100) controller.abort(new Error('enough'));
+    })();
+    expect(await rejection(aborted)).toBeInstanceOf(AbortError);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await within(pool.shutdown(), 10_000, 'shutdown');
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
+});
+
+function* range1(n: number): Generator<number> {
+  for (let i = 1; i <= n; i++) yield i;
+}
+
+test('a script that uses both pools and every operator, with faults, and never calls shutdown exits by itself', async () => {
+  const run = await runScript(fixture('forgets-shutdown.ts'), [], 30_000);
+  expect(run.killed).toBe(false);
+  expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+  const squares = (ns: number[]) => ns.map(square);
+  expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({
+    submitThreads: squares([1, 2, 3]),
+    submitProcesses: squares([1, 2, 3]),
+    mapThreads: squares([4, 5, 6]),
+    mapProcesses: squares([4, 5, 6]),
+    mapOnThreads: squares([1, 2, 3, 4]),
+    mapOnProcesses: squares([1, 2, 3, 4]),
+    mapOnPoolThreads: squares([1, 2, 3, 4]),
+    mapOnPoolProcesses: squares([1, 2, 3, 4]),
+    unsubscribed: squares([0, 1, 2]),
+    crashThreads: 'WorkerCrashedError',
+    crashProcesses: 'WorkerCrashedError',
+    timeoutThreads: 'TaskTimeoutError',
+    timeoutProcesses: 'TaskTimeoutError',
+    afterFaults: [81, 81],
+  });
+  console.log(`forgets-shutdown.ts exited by itself with code 0 in ${Math.round(run.ms)} ms`);
+}, 40_000);
