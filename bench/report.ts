@@ -19,6 +19,12 @@ export interface Sample {
   firstMs?: number;
   /** Share of the machine busy with other processes just before this child started. */
   load?: number;
+  /** The same, just after it ended. */
+  loadAfter?: number;
+  /** Either load was above the threshold: someone else used the machine around this sample. */
+  noisy?: boolean;
+  /** How many times this cell was measured (re-run when noisy). */
+  tries?: number;
 }
 
 export interface Machine {
@@ -319,14 +325,15 @@ export function writeReport(o: {
     if (names.length === 0) continue;
     L.push(`## ${w.title}`, '', `${w.what}. Unit: ${w.unit}, ${w.better} is better.`, '');
     const extraHead =
-      w.id === 'cold' ? ' spawn → first result, parent-observed (ms) |' :
+      w.id === 'cold' ? ' library import (ms), before the clock | spawn → first result, parent-observed (ms) |' :
       w.id === 'cpu' ? ' pool time (ms) |' :
       w.id === 'transfer-move' ? ' sent buffer detached |' :
       w.id.startsWith('transfer') ? ' MB/s |' :
       w.id === 'memory' ? ' items/s |' :
       w.id === 'overhead' ? ' issue 4 figure |' : '';
     L.push(`| system | median | min–max | runs | ÷ baseline (same round) |${extraHead}`);
-    L.push(`| --- | ---: | ---: | ---: | ---: |${extraHead ? ' ---: |' : ''}`);
+    const extraCols = (extraHead.match(/\|/g) ?? []).length;
+    L.push(`| --- | ---: | ---: | ---: | ---: |${' ---: |'.repeat(extraCols)}`);
     for (const s of names) {
       const st = R.stat(w.id, s.name);
       const status = R.status(w.id, s.name);
@@ -335,8 +342,9 @@ export function writeReport(o: {
       const label = s.kind === 'ours' ? `**${s.label}**` : s.label;
       let extra = '';
       if (w.id === 'cold') {
+        const imp = R.stat(w.id, s.name, (x) => x.extra?.importMs);
         const f = R.stat(w.id, s.name, (x) => x.firstMs);
-        extra = f ? ` ${num(f.median, 'ms')} (${range(f, 'ms')}) |` : ' — |';
+        extra = `${imp ? ` ${num(imp.median, 'ms')} |` : ' — |'}${f ? ` ${num(f.median, 'ms')} (${range(f, 'ms')}) |` : ' — |'}`;
       } else if (w.id === 'cpu') {
         const f = R.stat(w.id, s.name, (x) => x.extra?.ms);
         extra = f ? ` ${num(f.median, 'ms')} |` : ' — |';
@@ -354,10 +362,11 @@ export function writeReport(o: {
       }
       if (st) {
         const warn = status !== 'ok' ? ` (${status})` : '';
-        L.push(`| ${label} | ${num(st.median, w.unit)}${warn} | ${range(st, w.unit)} | ${st.n} | ${ratio} |${extra}`);
+        const noisy = R.of(w.id, s.name).filter((x) => x.status === 'ok' && x.noisy).length;
+        L.push(`| ${label} | ${num(st.median, w.unit)}${warn} | ${range(st, w.unit)} | ${st.n}${noisy ? ` (${noisy} noisy)` : ''} | ${ratio} |${extra}`);
       } else {
         const err = R.firstError(w.id, s.name);
-        L.push(`| ${label} | **${status}**${err ? `: ${err.replace(/\|/g, '/').slice(0, 140)}` : ''} | | | |${extraHead ? ' |' : ''}`);
+        L.push(`| ${label} | **${status}**${err ? `: ${err.replace(/\|/g, '/').slice(0, 140)}` : ''} | | | |${' |'.repeat(extraCols)}`);
       }
     }
     L.push('');

@@ -23,6 +23,7 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('ours-thread-map-c256', 'ThreadPool map chunksize 256', 'ours', 'thread'),
   sys('ours-thread-pull', 'from(ThreadPool map) (pull path)', 'ours', 'thread'),
   sys('ours-mapOnThreads', 'mapOnThreads', 'ours', 'thread'),
+  sys('ours-mapOnThreads-k64', 'mapOnThreads concurrency 64', 'ours', 'thread'),
   sys('ours-mapOnThreads-c64', 'mapOnThreads chunksize 64', 'ours', 'thread'),
   sys('ours-mapOnThreads-c256', 'mapOnThreads chunksize 256', 'ours', 'thread'),
   sys('piscina', 'piscina', 'peer', 'thread'),
@@ -39,6 +40,7 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('ours-process-map-c64', 'ProcessPool map chunksize 64', 'ours', 'process'),
   sys('ours-process-map-c256', 'ProcessPool map chunksize 256', 'ours', 'process'),
   sys('ours-mapOnProcesses', 'mapOnProcesses', 'ours', 'process'),
+  sys('ours-mapOnProcesses-k64', 'mapOnProcesses concurrency 64', 'ours', 'process'),
   sys('ours-mapOnProcesses-c64', 'mapOnProcesses chunksize 64', 'ours', 'process'),
   sys('ours-mapOnProcesses-c256', 'mapOnProcesses chunksize 256', 'ours', 'process'),
   sys('workerpool-process', 'workerpool process', 'peer', 'process'),
@@ -75,14 +77,14 @@ export interface WorkloadDef {
   readonly params: Readonly<Record<string, unknown>>;
 }
 
-const oursThreadAll = ['ours-thread-submit', 'ours-thread-map', 'ours-thread-map-c64', 'ours-thread-map-c256', 'ours-mapOnThreads', 'ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'];
-const oursProcessAll = ['ours-process-submit', 'ours-process-map', 'ours-process-map-c64', 'ours-process-map-c256', 'ours-mapOnProcesses', 'ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'];
+const oursThreadAll = ['ours-thread-submit', 'ours-thread-map', 'ours-thread-map-c64', 'ours-thread-map-c256', 'ours-mapOnThreads', 'ours-mapOnThreads-k64', 'ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'];
+const oursProcessAll = ['ours-process-submit', 'ours-process-map', 'ours-process-map-c64', 'ours-process-map-c256', 'ours-mapOnProcesses', 'ours-mapOnProcesses-k64', 'ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'];
 
 export const WORKLOADS: readonly WorkloadDef[] = [
   {
     id: 'overhead',
     title: '1. Overhead',
-    what: '20,000 tiny tasks (`x => x + 1`), 2 workers, results in input order, timed after a 512-task warm-up',
+    what: '20,000 tiny tasks (`x => x + 1`), 2 workers, results in input order, timed after a 5,000-task warm-up (excluded) that starts every worker and warms the JIT',
     unit: 'tasks/s',
     better: 'higher',
     runs: 5,
@@ -100,8 +102,8 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     ],
     // threads.js runs 20,000 queued tasks at ~450 tasks/s (~45 s): its per-task cost grows with the
     // queue, so its rounds are capped (see README, "Coming from threads").
-    maxRuns: { threadsjs: 2 },
-    params: { n: 20_000, workers: 2, warm: 512 },
+    maxRuns: { threadsjs: 1 },
+    params: { n: 20_000, workers: 2, warm: 5_000 },
   },
   {
     id: 'cpu',
