@@ -4,6 +4,7 @@
  *   npm run bench                   full run (< 15 min): bench/RESULTS.md, bench/throughput.svg, bench/results.json
  *   npm run bench -- --quick        smoke run (< 2 min): written to bench/.out/ unless --out is given
  *   options: --only overhead,cold   --systems piscina,ours   --runs 3   --out DIR   --no-build
+ *            --from-json FILE  rewrite the reports (and, into bench/, the README section) from a results.json
  *            --wait-quiet=MIN  first wait (up to MIN minutes) for 10 s in a row with the machine < 30 % busy
  *
  * Every measurement is one system × one workload × one run in a fresh child process (child.mjs for
@@ -22,7 +23,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { SYSTEMS, WORKLOADS, byName, type WorkloadDef } from './systems.ts';
-import { writeReport, type Machine, type Sample } from './report.ts';
+import { readmeSection, writeReport, type Machine, type Sample } from './report.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -232,7 +233,29 @@ function machine(): Machine {
 }
 
 // ---- main -----------------------------------------------------------------------------------
+/** `--from-json FILE`: rewrite RESULTS.md, the chart and the README section from a results.json. */
+function fromJson(file: string): void {
+  mkdirSync(outDir, { recursive: true });
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { machine: Machine; notes: string[]; calibration: { spin: number; pyspin: number }; samples: Sample[]; totalS?: number };
+  const workloads = WORKLOADS.filter((w) => j.samples.some((x) => x.workload === w.id));
+  const files = writeReport({ outDir, samples: j.samples, workloads, machine: j.machine, notes: j.notes, quick: false, totalS: j.totalS ?? 0, calibration: j.calibration, systems: SYSTEMS });
+  if (outDir === benchDir) files.push(...updateReadme(j.samples, j.machine));
+  log(`rewritten: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+}
+
+function updateReadme(samples: Sample[], m: Machine): string[] {
+  const readme = join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const a = text.indexOf('<!-- bench:start -->');
+  const b = text.indexOf('<!-- bench:end -->');
+  if (a < 0 || b < a) return [];
+  writeFileSync(readme, `${text.slice(0, a)}<!-- bench:start -->\n${readmeSection(samples, m)}\n${text.slice(b)}`);
+  return [readme];
+}
+
 async function main(): Promise<void> {
+  const fj = option('from-json');
+  if (fj) return fromJson(fj);
   const started = performance.now();
   prepareOurs();
   for (const n of notes) log(`note: ${n}`);
@@ -309,7 +332,10 @@ async function main(): Promise<void> {
   }
   const totalS = (performance.now() - started) / 1000;
   mkdirSync(outDir, { recursive: true });
-  const files = writeReport({ outDir, samples, workloads, machine: machine(), notes, quick, totalS, calibration: cal, systems: SYSTEMS });
+  const m = machine();
+  const files = writeReport({ outDir, samples, workloads, machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS });
+  // Only a full, unfiltered run speaks for the README.
+  if (outDir === benchDir && !quick) files.push(...updateReadme(samples, m));
   log(`\ndone in ${totalS.toFixed(0)} s: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
 }
 
