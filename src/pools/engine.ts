@@ -18,7 +18,7 @@ import {
   WorkerCrashedError,
 } from '../errors.ts';
 import type { AnyFn, BatchCallback, BatchResult, Cancel, Pool, Task, TaskRef } from './Pool.ts';
-import { FnKind, Op, unknownMessage, type DefMsg, type FromWorker, type ToWorker } from './protocol.ts';
+import { CLAIMS, Claim, FnKind, Op, unknownMessage, type DefMsg, type FromWorker, type ToWorker } from './protocol.ts';
 import { expectDuration, expectInteger, type ResolvedPoolOptions, type SubmitOptions } from './options.ts';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { performance } from 'node:perf_hooks';
@@ -88,6 +88,10 @@ class Job {
   slot: Slot | null = null;
   timer: Deadline | null = null;
   next: Job | null = null;
+  /** Its number on the worker it was sent to (its cell in that worker's claims). */
+  seq = 0;
+  /** Asked back from a process worker's pipeline (Cancel sent) to give it to an idle worker. */
+  stealing = false;
   onAbort: (() => void) | null = null;
   constructor(
     readonly id: number,
@@ -116,6 +120,10 @@ class Slot {
   retired = false;
   /** Tasks sent to it so far, for `maxTasksPerWorker`. */
   tasks = 0;
+  /** Jobs sent to it so far: the next job's `seq`. */
+  sent = 0;
+  /** When its current first job started (for stealing from behind a stalled one). */
+  headSince = 0;
   frame: ToWorker[] | null = null;
   transfer: TransferListItem[] | undefined = undefined;
   idleTimer: Deadline | null = null;
@@ -190,6 +198,11 @@ class Deadline {
   }
 }
 
+/** How long the first job of a pipeline may run before the jobs behind it may be stolen. */
+function stallMs(def: Def): number {
+  return Math.max(1, 4 * (def.ms ?? 0));
+}
+
 /** How many messages of `def` a worker may hold: one until measured, more the faster it is. */
 function depthFor(def: Def): number {
   return def.ms === undefined ? 1 : Math.max(1, Math.min(MAX_DEPTH, Math.floor(PIPELINE_MS / def.ms)));
@@ -214,6 +227,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #initDef: Def | undefined;
   #nextId = 1;
   #state: 'open' | 'closing' | 'broken' = 'open';
+  #stealTimer: Deadline | null = null;
   #broken: BrokenPoolError | undefined;
   #startupFailures = 0;
   #completed = 0;
@@ -554,12 +568,16 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #send(slot: Slot, job: Job): void {
     job.state = SENT;
     job.slot = slot;
+    job.stealing = false;
+    job.seq = slot.sent++;
     slot.inflight.push(job);
     if (!slot.loaded[job.def.key]) {
       slot.loaded[job.def.key] = true;
       this.#post(slot, job.def.message);
     }
-    this.#post(slot, [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload] as ToWorker, job.transfer);
+    // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
+    if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
+    this.#post(slot, [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq] as ToWorker, job.transfer);
     slot.tasks += job.size;
     if (slot.tasks >= this.#options.maxTasksPerWorker) slot.retired = true;
     if (slot.inflight.length === 1) {
@@ -629,7 +647,9 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #startHead(slot: Slot): void {
     const job = slot.inflight[0];
     if (job?.state === DONE) return this.#retire(slot, true);
-    if (!job || !slot.ready || job.timer || job.timeout === Infinity) return;
+    if (!job || !slot.ready) return;
+    slot.headSince = performance.now();
+    if (job.timer || job.timeout === Infinity) return;
     const limit = job.timeout * job.size;
     job.timer = new Deadline(limit, () => {
       job.timer = null;
@@ -646,10 +666,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         this.#startupFailures = 0;
         return this.#startHead(slot);
       case Op.Cancelled: {
-        // The worker dropped a job we withdrew before it started: forget the phantom.
+        // The worker dropped a job we withdrew before it started: forget the phantom, or give
+        // the job it was asked back for stealing to another worker.
         const index = slot.inflight.findIndex((job) => job.id === message[1]);
         if (index < 0) return;
-        slot.inflight.splice(index, 1);
+        const [job] = slot.inflight.splice(index, 1);
+        if (job!.state !== DONE) this.#requeue([job!]);
         if (index === 0) this.#startHead(slot);
         if (slot.inflight.length === 0 && this.#slots.includes(slot)) this.#idle(slot);
         return this.#pump();
@@ -725,14 +747,17 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     slot.transport.unref();
     if (slot.retired || (this.#state === 'closing' && this.#queue.size === 0)) {
       this.#retire(slot);
-    } else if (this.#options.idleTimeout !== Infinity) {
+      return;
+    }
+    if (this.#options.idleTimeout !== Infinity) {
       slot.idleTimer = new Deadline(this.#options.idleTimeout, () => this.#retire(slot));
     }
+    if (this.#queue.size === 0) this.#steal();
   }
 
   // ── cancellation, faults, exits ───────────────────────────────────────────────────────────────
 
-  /** Abort or cancel: a queued job is dropped; a pipelined one is withdrawn; a running one costs its worker. */
+  /** Abort or cancel: a queued job is dropped; a sent one is withdrawn (a running one costs its worker). */
   #cancel(job: Job, error: AbortError, quiet = false): void {
     if (job.state === DONE) return;
     if (quiet) job.settle = noop;
@@ -742,20 +767,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       this.#finish(job, error, undefined);
       return;
     }
-    const slot = job.slot!;
-    if (slot.inflight[0] === job) return this.#fault(slot, job, error);
-    this.#withdraw(slot, job, error);
-  }
-
-  /**
-   * Settles a job that was sent to a worker but is not at the front of its pipeline, and asks the
-   * worker to drop it. It may have started meanwhile (the answer of the one before it still on its
-   * way), so it stays in the pipeline as a settled phantom until the worker confirms the drop or
-   * answers it; if it reaches the front first, the worker is replaced (#startHead).
-   */
-  #withdraw(slot: Slot, job: Job, error: Error): void {
-    this.#post(slot, [Op.Cancel, job.id]);
-    this.#finish(job, error, undefined);
+    this.#withdraw(job.slot!, job, error);
+    this.#pump();
   }
 
   /** The running job failed in a way that costs the worker (timeout, abort): replace it. */
@@ -763,6 +776,70 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     slot.inflight.splice(slot.inflight.indexOf(job), 1);
     this.#finish(job, error, undefined);
     this.#retire(slot, true);
+  }
+
+  /**
+   * Settles a job a worker holds. If it has not started it never will: a thread's job is taken
+   * back through its claim cell; a process is sent Cancel. A job that is running costs its worker.
+   * One that may have started meanwhile (the answer of the one before it still on its way) stays
+   * in the pipeline as a settled phantom until the worker confirms the drop or answers it; if it
+   * reaches the front first, the worker is replaced (#startHead).
+   */
+  #withdraw(slot: Slot, job: Job, error: Error): void {
+    const index = slot.inflight.indexOf(job);
+    if (this.#takeBack(slot, job)) {
+      slot.inflight.splice(index, 1);
+      this.#finish(job, error, undefined);
+      if (index === 0) this.#startHead(slot);
+      if (slot.inflight.length === 0 && this.#slots.includes(slot)) this.#idle(slot);
+      return;
+    }
+    if (index === 0) return this.#fault(slot, job, error);
+    if (!slot.transport.claims) this.#post(slot, [Op.Cancel, job.id]);
+    this.#finish(job, error, undefined);
+  }
+
+  /** Threads: claims a job that has not started, so the worker skips it. False if it started (or a process). */
+  #takeBack(slot: Slot, job: Job): boolean {
+    const claims = slot.transport.claims;
+    return claims !== undefined && Atomics.compareExchange(claims, job.seq % CLAIMS, Claim.Free, Claim.Taken) === Claim.Free;
+  }
+
+  /**
+   * A worker went idle with nothing queued while another holds tasks behind one that has run far
+   * longer than measured (a "fast" function met a slow item): take those tasks back and give them
+   * to idle workers. Threads take them back at once (claims); a process is asked (Cancel) and
+   * returns them when its current task ends, since it reads no message while a task blocks it.
+   */
+  #steal(): void {
+    this.#stealTimer?.clear();
+    this.#stealTimer = null;
+    if (this.#queue.size > 0 || this.#state === 'broken') return;
+    const now = performance.now();
+    let wait = Infinity;
+    for (const slot of this.#slots) {
+      const head = slot.inflight[0];
+      if (!head || slot.inflight.length < 2 || !slot.ready) continue;
+      const left = slot.headSince + stallMs(head.def) - now;
+      if (left > 0) {
+        wait = Math.min(wait, left);
+        continue;
+      }
+      const taken: Job[] = [];
+      for (const job of slot.inflight.slice(1)) {
+        if (job.state === DONE || job.stealing) continue;
+        if (this.#takeBack(slot, job)) {
+          slot.inflight.splice(slot.inflight.indexOf(job), 1);
+          taken.push(job);
+        } else if (!slot.transport.claims) {
+          job.stealing = true;
+          this.#post(slot, [Op.Cancel, job.id]);
+        }
+      }
+      this.#requeue(taken);
+    }
+    if (wait !== Infinity) this.#stealTimer = new Deadline(wait, () => this.#steal());
+    if (this.#queue.size > 0) this.#pump();
   }
 
   /**

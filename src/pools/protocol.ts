@@ -49,8 +49,9 @@ export const FnKind = { Inline: 0, Module: 1 } as const;
 export type DefMsg = readonly [op: typeof Op.Def, key: number, kind: typeof FnKind.Inline, source: string, name: string]
   | readonly [op: typeof Op.Def, key: number, kind: typeof FnKind.Module, url: string, name: string];
 export type InitMsg = readonly [op: typeof Op.Init, key: number, args: readonly unknown[]];
-export type RunMsg = readonly [op: typeof Op.Run, id: number, key: number, args: readonly unknown[]];
-export type BatchMsg = readonly [op: typeof Op.Batch, id: number, key: number, items: readonly unknown[]];
+/** `seq` numbers the jobs sent to one worker: `seq % CLAIMS` is the job's cell in the claims array. */
+export type RunMsg = readonly [op: typeof Op.Run, id: number, key: number, args: readonly unknown[], seq: number];
+export type BatchMsg = readonly [op: typeof Op.Batch, id: number, key: number, items: readonly unknown[], seq: number];
 export type CancelMsg = readonly [op: typeof Op.Cancel, id: number];
 export type ExitMsg = readonly [op: typeof Op.Exit];
 
@@ -80,7 +81,21 @@ export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMs
 export interface WorkerBoot {
   /** URL of the worker module (the bootstrap imports it after registering tsx). */
   readonly entry: string;
+  /** Whether an Init message comes first (Ready is sent after it). */
+  readonly init: boolean;
+  /**
+   * Threads only: a cell per job sent (`seq % CLAIMS`), shared with the pool. Before starting a
+   * job the worker claims its cell (0 → STARTED); the pool takes back a job that has not started
+   * by claiming it first (0 → TAKEN). Whoever wins decides, so the pool knows without asking
+   * whether a job it withdraws (abort, steal) will run. Processes share no memory: they answer
+   * Cancel messages instead.
+   */
+  readonly claims?: Int32Array;
 }
+
+/** Cells in a worker's claims array: more than a worker ever holds (MAX_DEPTH and its phantoms). */
+export const CLAIMS = 256;
+export const Claim = { Free: 0, Started: 1, Taken: 2 } as const;
 
 /** Thrown on either side when a message has a tag it does not know: a bug, never ignored. */
 export function unknownMessage(side: string, message: unknown): Error {

@@ -7,13 +7,15 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import type { Frame, FromWorker, WorkerBoot } from './protocol.ts';
+import { CLAIMS, type Frame, type FromWorker, type WorkerBoot } from './protocol.ts';
 
 export interface Transport {
   /** Posts a frame. Throws (synchronously, nothing sent) when something in it cannot be cloned. */
   post(frame: Frame, transfer: TransferListItem[] | undefined): void;
   /** Stops the worker now, whatever it is doing. */
   kill(): void;
+  /** Threads: the claims array shared with the worker (see WorkerBoot). */
+  readonly claims?: Int32Array;
   /** A busy worker keeps the process alive; an idle one must not. */
   ref(): void;
   unref(): void;
@@ -25,7 +27,7 @@ export interface TransportEvents {
   exit(code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): void;
 }
 
-export type Spawn = (boot: WorkerBoot & { init: boolean }, events: TransportEvents) => Transport;
+export type Spawn = (boot: WorkerBoot, events: TransportEvents) => Transport;
 
 // Running from TypeScript source (tsx, vitest) the entry is worker.ts and must be started through
 // the bootstrap, which registers tsx; from dist/ it is worker.js, started directly.
@@ -37,13 +39,15 @@ export const workerEntry = entry.href;
 
 export function threadTransport(options: { resourceLimits?: ResourceLimits | undefined }): Spawn {
   return (boot, events) => {
-    const worker = new Worker(script, { workerData: boot, resourceLimits: options.resourceLimits });
+    const claims = new Int32Array(new SharedArrayBuffer(CLAIMS * Int32Array.BYTES_PER_ELEMENT));
+    const worker = new Worker(script, { workerData: { ...boot, claims }, resourceLimits: options.resourceLimits });
     let error: Error | undefined;
     worker.on('message', events.message);
     worker.on('error', (e: Error) => (error ??= e));
     // Node emits 'exit' after the messages the worker posted before dying (checked on Node 20).
     worker.on('exit', (code) => events.exit(code, null, error));
     return {
+      claims,
       post: (frame, transfer) => worker.postMessage(frame, transfer),
       kill: () => void worker.terminate(),
       ref: () => worker.ref(),

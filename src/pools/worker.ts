@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
 import {
+  CLAIMS,
+  Claim,
   FnKind,
   Op,
   unknownMessage,
@@ -33,7 +35,8 @@ const IN_WORKER = Symbol.for('rxjs-pools.worker');
 /** Run tasks back to back for at most this long before letting queued messages (cancels) in. */
 const SLICE_MS = 1;
 
-const boot: WorkerBoot & { init: boolean } = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
+const boot: WorkerBoot = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
+const claims = boot.claims;
 const post: (message: FromWorker) => void = parentPort
   ? (message) => parentPort!.postMessage(message)
   : (message) => void process.send!(message);
@@ -119,9 +122,10 @@ function handle(message: ToWorker): void | Promise<void> {
     case Op.Init:
       return initialize(message);
     case Op.Run:
-      return run(message);
     case Op.Batch:
-      return runBatch(message);
+      // Threads: the pool may have taken this job back (abort, or given to an idle worker).
+      if (claims && Atomics.compareExchange(claims, message[4] % CLAIMS, Claim.Free, Claim.Started) !== Claim.Free) return;
+      return message[0] === Op.Run ? run(message) : runBatch(message);
     default:
       throw unknownMessage('worker', message);
   }

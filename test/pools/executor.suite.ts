@@ -476,6 +476,45 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
     });
   });
 
+  test('tasks pipelined behind a task that turns out slow are given to an idle worker', async () => {
+    await using gate = await openGate();
+    await using pool = new Pool({ maxWorkers: 2 });
+    const inc = (n: number) => n + 1;
+    await Promise.all(Array.from({ length: 50 }, (_, n) => pool.submit(inc, [n]))); // measured fast: pipelined
+    const slow = pool.submit(gated, [gate.path, 'slow']);
+    await gate.started('slow');
+    // Spread over both workers, half of these queue up behind the held task; the other worker
+    // goes idle, takes them back and runs them while the slow one is still held.
+    const rest = await Promise.all(Array.from({ length: 200 }, (_, n) => pool.submit(inc, [n])));
+    expect(rest).toEqual(Array.from({ length: 200 }, (_, n) => n + 1));
+    expect(pool.stats.busy).toBe(1);
+    gate.release('slow');
+    expect(await slow).toBe('slow');
+  });
+
+  if (name === 'ThreadPool') {
+    test('threads: tasks pipelined behind a task that blocks its thread are taken back at once (claims)', async () => {
+      await using pool = new Pool({ maxWorkers: 2 });
+      const step = (x: { latch?: Int32Array; n: number }) => {
+        if (x.latch) {
+          Atomics.store(x.latch, 1, 1); // started
+          Atomics.notify(x.latch, 1);
+          Atomics.wait(x.latch, 0, 0); // blocks this thread: it reads no message until released
+        }
+        return x.n + 1;
+      };
+      await Promise.all(Array.from({ length: 50 }, (_, n) => pool.submit(step, [{ n }])));
+      const latch = new Int32Array(new SharedArrayBuffer(8));
+      const blocked = pool.submit(step, [{ latch, n: -1 }]);
+      await Atomics.waitAsync(latch, 1, 0).value;
+      const rest = await Promise.all(Array.from({ length: 200 }, (_, n) => pool.submit(step, [{ n }])));
+      expect(rest).toEqual(Array.from({ length: 200 }, (_, n) => n + 1));
+      Atomics.store(latch, 0, 1);
+      Atomics.notify(latch, 0);
+      expect(await blocked).toBe(0);
+    });
+  }
+
   test('many tiny tasks, pipelined and framed: each settles once with its own result or error', async () => {
     await using pool = new Pool({ maxWorkers: 2 });
     const check = (n: number) => {
