@@ -24,12 +24,11 @@ import {
   type ToWorker,
   type WorkerBoot,
 } from './protocol.ts';
+import { loadExport } from './load.ts';
 import { serializeError, type SerializedError } from './serialize.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 
-/** Set while a task module is being imported; a pool created then is a RecursivePoolError. */
-const IMPORTING = Symbol.for('rxjs-pools.importing');
 /** Marks this realm as a pool worker (tests and error messages use it). */
 const IN_WORKER = Symbol.for('rxjs-pools.worker');
 /** Run tasks back to back for at most this long before letting queued messages (cancels) in. */
@@ -59,7 +58,6 @@ const fns: Loaded[] = [];
 const inbox: (ToWorker | null)[] = [];
 let head = 0;
 let draining = false;
-let tsxRegistered = false;
 let initFailed = false;
 
 function onFrame(frame: Frame): void {
@@ -137,7 +135,7 @@ function define(message: DefMsg): void | Promise<void> {
     fns[key] = compile(where, name);
     return;
   }
-  return importExport(where, name).then(
+  return loadExport(where, name).then(
     (fn) => void (fns[key] = { fn, name, inline: false }),
     (error: unknown) => void (fns[key] = { error, name, inline: false }),
   );
@@ -160,55 +158,6 @@ function compile(source: string, name: string): Loaded {
         `export it from a module and use task(new URL('./tasks.ts', import.meta.url), '${name || 'name'}')`,
     );
     return { error, name, inline: true };
-  }
-}
-
-async function importExport(url: string, name: string): Promise<Fn> {
-  const globals = globalThis as Record<PropertyKey, unknown>;
-  globals[IMPORTING] = url;
-  let module: Record<string, unknown>;
-  try {
-    module = await importModule(url);
-  } catch (error) {
-    // Node's SyntaxError for a module names neither the file nor the line in message or stack.
-    if (error instanceof SyntaxError && !error.message.includes(url) && !String(error.stack).includes(url)) {
-      error.message += ` (in task module ${url})`;
-    }
-    throw error;
-  } finally {
-    globals[IMPORTING] = undefined;
-  }
-  if (!(name in module)) {
-    const names = Object.keys(module).join(', ') || 'nothing';
-    throw new TypeError(`Module ${url} has no export \`${name}\` (it exports: ${names})`);
-  }
-  const fn = module[name];
-  if (typeof fn !== 'function') {
-    throw new TypeError(`Export \`${name}\` of ${url} is not a function (got ${typeof fn})`);
-  }
-  return fn as Fn;
-}
-
-async function importModule(url: string): Promise<Record<string, unknown>> {
-  try {
-    return await import(url);
-  } catch (error) {
-    // A .ts module outside tsx (vitest, or a built app importing .ts tasks): register tsx's
-    // loader in this worker and try once more. Node caches the failed import of this URL, so the
-    // retry asks for it under a distinct one.
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    if (!tsxRegistered) {
-      try {
-        const { register } = await import('tsx/esm/api');
-        register();
-        tsxRegistered = true;
-      } catch {
-        throw new TypeError(`Task module ${url} is TypeScript and tsx is not installed: \`npm install -D tsx\`, or build it to .js`, {
-          cause: error,
-        });
-      }
-    }
-    return await import(`${url}${url.includes('?') ? '&' : '?'}rxjs-pools-tsx`);
   }
 }
 
