@@ -28,6 +28,11 @@ import { workerEntry, type Spawn, type Transport } from './transport.ts';
 
 /** A snapshot of what a pool is doing. */
 export interface PoolStats {
+  /**
+   * `'open'`; `'closing'` once `shutdown` was called and work or workers remain; `'closed'` when
+   * shut down with every worker gone; `'broken'` after a `BrokenPoolError`.
+   */
+  readonly state: 'open' | 'closing' | 'closed' | 'broken';
   /** Workers alive (starting, busy or idle). */
   readonly workers: number;
   /** Workers running (or holding) at least one task. */
@@ -426,7 +431,9 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     let busy = 0;
     for (const slot of this.#slots) if (slot.inflight.length > 0) busy++;
     const uptime = performance.now() - this.#createdAt;
+    const closed = this.#alive === 0 && this.#queue.size === 0;
     return {
+      state: this.#state === 'closing' && closed ? 'closed' : this.#state,
       workers: this.#slots.length,
       busy,
       queued: this.#queue.size,

@@ -42,9 +42,9 @@ export interface PoolStatsOptions {
  * A pool's live figures as an Observable: a sample on subscribe, then one every `interval` ms,
  * each with utilization and throughput over the window since the previous sample.
  *
- * It never completes by itself (a pool has no "finished" moment it could observe): end it by
- * unsubscribing, or with `takeUntil`. Unsubscribing clears its timer; the timer never keeps the
- * process alive in the meantime.
+ * It completes after the first sample that finds the pool `'closed'` (shut down, every worker
+ * gone) or `'broken'`; end it sooner by unsubscribing. Unsubscribing clears its timer; the timer
+ * never keeps the process alive in the meantime.
  *
  * ## Example
  * ```ts
@@ -84,6 +84,7 @@ export function poolStats(pool: StatsSource, options: PoolStatsOptions = {}): Ob
       }
       subscriber.next(sample(pool.maxWorkers, previous, now));
       previous = now;
+      if (now.state === 'closed' || now.state === 'broken') subscriber.complete();
     };
     emit();
     if (subscriber.closed) return;

@@ -19,7 +19,7 @@ function scripted(scheduler: TestScheduler, maxWorkers: number, at: (t: number) 
     maxWorkers,
     get stats(): PoolStats {
       const t = scheduler.now();
-      return { workers: maxWorkers, busy: 0, queued: 0, completed: 0, failed: 0, busyTime: 0, uptime: t, utilization: 0, ...at(t) };
+      return { state: 'open', workers: maxWorkers, busy: 0, queued: 0, completed: 0, failed: 0, busyTime: 0, uptime: t, utilization: 0, ...at(t) };
     },
   };
 }
@@ -44,11 +44,25 @@ describe('poolStats in virtual time', () => {
     });
   });
 
-  test('unsubscribing stops the samples; the stream never completes by itself', { timeout: 5_000 }, () => {
+  test('unsubscribing stops the samples; an open pool\'s stream never completes by itself', { timeout: 5_000 }, () => {
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     scheduler.run(({ expectObservable }) => {
       const pool = scripted(scheduler, 1, () => ({}));
       expectObservable(poolStats(pool, { interval: 5, scheduler }), '^ 12ms !').toBe('a 4ms a 4ms a', { a: expect.objectContaining({ workers: 1 }) });
+    });
+  });
+
+  test('completes after the first sample that finds the pool closed or broken', { timeout: 5_000 }, () => {
+    const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    scheduler.run(({ expectObservable }) => {
+      for (const end of ['closed', 'broken'] as const) {
+        const pool = scripted(scheduler, 1, (t) => ({ state: t < 8 ? 'open' : t < 10 ? 'closing' : end }));
+        expectObservable(poolStats(pool, { interval: 5, scheduler })).toBe('a 4ms b 4ms (c|)', {
+          a: expect.objectContaining({ state: 'open' }),
+          b: expect.objectContaining({ state: 'open' }),
+          c: expect.objectContaining({ state: end }),
+        });
+      }
     });
   });
 
@@ -60,7 +74,7 @@ describe('poolStats in virtual time', () => {
         maxWorkers: 1,
         get stats(): PoolStats {
           if (++calls === 3) throw new Error('gone');
-          return { workers: 1, busy: 0, queued: 0, completed: 0, failed: 0, busyTime: 0, uptime: scheduler.now(), utilization: 0 };
+          return { state: 'open', workers: 1, busy: 0, queued: 0, completed: 0, failed: 0, busyTime: 0, uptime: scheduler.now(), utilization: 0 };
         },
       };
       expectObservable(poolStats(pool, { interval: 5, scheduler })).toBe('a 4ms a 4ms #', { a: expect.anything() }, new Error('gone'));

@@ -279,6 +279,7 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       expect(await second).toBeInstanceOf(BrokenPoolError);
       expect(((await first) as Error).message).toMatch(/keep dying during start-up \(3 in a row; the last exited with code 7\)/);
       await expect(pool.submit((n: number) => n, [3])).rejects.toBeInstanceOf(BrokenPoolError);
+      expect(pool.stats.state).toBe('broken');
       await pool.shutdown();
       expect(pool.stats.workers).toBe(0);
     });
@@ -383,13 +384,15 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       const pool = new Pool({ maxWorkers: 2 });
       const running = pool.submit(gated, [gate.path, 'running']);
       await gate.started('running');
+      expect(pool.stats.state).toBe('open');
       const done = pool.shutdown();
+      expect(pool.stats.state).toBe('closing');
       await expect(pool.submit((n: number) => n, [1])).rejects.toBeInstanceOf(PoolShutdownError);
       await expect(pool.map((n: number) => n, [1]).next()).rejects.toBeInstanceOf(PoolShutdownError);
       gate.release('running');
       expect(await running).toBe('running');
       await done;
-      expect(pool.stats.workers).toBe(0);
+      expect(pool.stats).toMatchObject({ workers: 0, state: 'closed' });
     });
 
     test('queued tasks still run, unless cancelPending rejects them with AbortError', async () => {
