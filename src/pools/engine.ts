@@ -56,7 +56,7 @@ export interface MapOptions extends Omit<SubmitOptions, 'transfer'> {
   /**
    * Items pulled from the iterable ahead of the consumer, at most: `map` never reads further, so it
    * works on infinite and async iterables. At least `chunksize`.
-   * @default maxWorkers × chunksize × 64
+   * @default maxWorkers × max(256, 4 × chunksize): enough to keep every worker's pipeline full
    */
   readonly buffersize?: number;
   /**
@@ -292,7 +292,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const { signal, timeout } = options;
     const chunksize = options.chunksize === undefined ? 1 : expectInteger('chunksize', options.chunksize, 1);
     const buffersize =
-      options.buffersize === undefined ? this.maxWorkers * chunksize * 64 : expectInteger('buffersize', options.buffersize, chunksize);
+      options.buffersize === undefined ? this.maxWorkers * Math.max(256, 4 * chunksize) : expectInteger('buffersize', options.buffersize, chunksize);
     if (iterable == null || (typeof (iterable as any)[Symbol.iterator] !== 'function' && typeof (iterable as any)[Symbol.asyncIterator] !== 'function')) {
       throw new TypeError(`Expected \`iterable\` to be an iterable or async iterable, got ${describe(iterable)}`);
     }
