@@ -95,8 +95,11 @@ class Job {
   next: Job | null = null;
   /** Its number on the worker it was sent to (its cell in that worker's claims). */
   seq = 0;
-  /** Asked back from a process worker's pipeline (Cancel sent) to give it to an idle worker. */
-  stealing = false;
+  /**
+   * Asked back from a process worker's pipeline (Cancel sent), not settled: if the worker drops it,
+   * it is requeued (steal) or rejected (shutdown with cancelPending); if it ran, its answer counts.
+   */
+  recall: 'steal' | AbortError | null = null;
   onAbort: (() => void) | null = null;
   constructor(
     readonly id: number,
@@ -414,8 +417,19 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         this.#queue.shift();
         this.#finish(job, reason(), undefined);
       }
-      for (const slot of this.#slots) {
-        for (const job of slot.inflight.slice(1)) if (job.state !== DONE) this.#withdraw(slot, job, reason());
+      // Tasks sent to a worker that have not started: a thread's are taken back at once; a process
+      // is asked, and a task it has already run (or is running) keeps its result.
+      for (const slot of [...this.#slots]) {
+        for (const job of slot.inflight.slice(1)) {
+          if (job.state === DONE) continue;
+          if (this.#takeBack(slot, job)) {
+            slot.inflight.splice(slot.inflight.indexOf(job), 1);
+            this.#finish(job, reason(), undefined);
+          } else if (!slot.transport.claims) {
+            if (job.recall === null) this.#post(slot, [Op.Cancel, job.id]);
+            job.recall = reason(); // rejected, not requeued, when the worker drops it
+          }
+        }
       }
     }
     this.#pump();
@@ -575,7 +589,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #send(slot: Slot, job: Job): void {
     job.state = SENT;
     job.slot = slot;
-    job.stealing = false;
+    job.recall = null;
     job.seq = slot.sent++;
     slot.inflight.push(job);
     if (!slot.loaded[job.def.key]) {
@@ -678,7 +692,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         const index = slot.inflight.findIndex((job) => job.id === message[1]);
         if (index < 0) return;
         const [job] = slot.inflight.splice(index, 1);
-        if (job!.state !== DONE) this.#requeue([job!]);
+        if (job!.recall === 'steal') this.#requeue([job!]);
+        else if (job!.recall) this.#finish(job!, job!.recall, undefined);
         if (index === 0) this.#startHead(slot);
         if (slot.inflight.length === 0 && this.#slots.includes(slot)) this.#idle(slot);
         return this.#pump();
@@ -834,12 +849,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       }
       const taken: Job[] = [];
       for (const job of slot.inflight.slice(1)) {
-        if (job.state === DONE || job.stealing) continue;
+        if (job.state === DONE || job.recall) continue;
         if (this.#takeBack(slot, job)) {
           slot.inflight.splice(slot.inflight.indexOf(job), 1);
           taken.push(job);
         } else if (!slot.transport.claims) {
-          job.stealing = true;
+          job.recall = 'steal';
           this.#post(slot, [Op.Cancel, job.id]);
         }
       }
