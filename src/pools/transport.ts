@@ -65,15 +65,14 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    let error: Error | undefined;
     child.on('message', events.message as (message: unknown) => void);
-    child.on('error', (e: Error) => {
-      error ??= e;
-      // A child that never started emits 'error' and no 'close'.
-      if (child.pid === undefined) events.exit(null, null, e);
+    child.on('error', (error: Error) => {
+      // A child that never started emits 'error' and no 'close'. Other errors are posts to a child
+      // that is already dying (EPIPE, channel closed): its exit says what happened, not them.
+      if (child.pid === undefined) events.exit(null, null, error);
     });
     // 'close', not 'exit': it comes after the IPC channel has delivered everything.
-    child.on('close', (code, signal) => events.exit(code, signal, error));
+    child.on('close', (code, signal) => events.exit(code, signal, undefined));
     return {
       post: (frame) => void child.send(frame),
       kill: () => void child.kill('SIGKILL'),
