@@ -255,15 +255,18 @@ describe.each(runtimes)('$name', (rt) => {
         initArgs: ['no database'],
       });
       const pending = [1, 2, 3].map((n) => outcome(pool.submit(t.mark, [dir.dir, `pending-${n}`])));
+      const errors: unknown[] = [];
       for (const result of await within(Promise.all(pending), 10_000, 'the pending tasks to settle')) {
         expect(result.ok).toBe(false);
         if (result.ok) continue;
         expect(result.error).toBeInstanceOf(BrokenPoolError);
         expect(result.error.message).toMatch(/initializer of .*Pool threw.*no database/);
         expect(result.error.cause.message).toBe('no database');
+        errors.push(result.error);
       }
       const later = await rejection(pool.submit(t.mark, [dir.dir, 'later']));
       expect(later).toBeInstanceOf(BrokenPoolError);
+      expect(later).toBe(errors[0]); // the same error: the pool is broken for good
       await within(pool.shutdown(), 5_000, 'shutdown of the broken pool');
       expect(pool.stats.workers).toBe(0);
       expect(dir.has('pending-1') || dir.has('pending-2') || dir.has('pending-3') || dir.has('later')).toBe(false);

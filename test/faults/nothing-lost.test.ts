@@ -4,7 +4,7 @@
  * once, with its own result or its own error. Then the same through the operators, where the
  * per-item fault policy lives in the task: every input yields exactly one output, in order.
  *
- * The mix (per runtime): 8 `process.exit`, 8 uncaught async throws, 4 hangs past a 300 ms timeout
+ * The mix (per runtime): 6 `process.exit`, 6 uncaught async throws, 3 hangs past a 300 ms timeout
  * (each costs a worker, ~0.1–0.3 s to replace under vitest, so they are kept to a few dozen), and
  * about 10% cheap throws and 5% async rejections, which cost nothing but their error.
  */
@@ -18,9 +18,9 @@ import { HANG_TIMEOUT, verdict } from './fixtures/verdict.ts';
 const N = 10_000;
 const SEED = Number(process.env.FAULT_SEED ?? 20_251_125);
 const CRASHES: readonly (readonly [FaultKind, number])[] = [
-  ['exit', 8],
-  ['async-throw', 8],
-  ['hang', 4],
+  ['exit', 6],
+  ['async-throw', 6],
+  ['hang', 3],
 ];
 describe.each(runtimes)('$name', (rt) => {
   test(`${N.toLocaleString('en')} tasks, faults in a random subset: each settles exactly once, with its own result or its own error`, async () => {
