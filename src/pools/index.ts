@@ -3,6 +3,7 @@ export { ProcessPool } from './ProcessPool.ts';
 export { WorkerPool, type PoolStats, type MapOptions } from './engine.ts';
 export { task, isTaskRef } from './task.ts';
 export { isPoolWorker } from './worker-flag.ts';
+export { transfer } from './transfer.ts';
 export {
   validateThreadPoolOptions,
   validateProcessPoolOptions,

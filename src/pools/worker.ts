@@ -5,7 +5,7 @@
  * or that escapes it, goes unreported.
  */
 
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
@@ -26,6 +26,7 @@ import {
 } from './protocol.ts';
 import { loadExport } from './load.ts';
 import { serializeError, type SerializedError } from './serialize.ts';
+import { transferListOf, type Transferred } from './transfer.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -36,8 +37,9 @@ const SLICE_MS = 1;
 
 const boot: WorkerBoot = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
 const claims = boot.claims;
-const post: (message: FromWorker) => void = parentPort
-  ? (message) => parentPort!.postMessage(message)
+// A process has no transfer: what a task marks with transfer() is copied.
+const post: (message: FromWorker, transfer?: readonly TransferListItem[]) => void = parentPort
+  ? (message, transfer) => parentPort!.postMessage(message, transfer)
   : (message) => void process.send!(message);
 /** Whether `value` survives the channel: structured clone for threads, V8 serialisation for processes. */
 const cloneCheck: (value: unknown) => unknown = parentPort ? structuredClone : serialize;
@@ -199,7 +201,9 @@ function run(message: RunMsg): void | Promise<void> {
 function reply(id: number, value: unknown, start: number): void {
   const ms = performance.now() - start;
   try {
-    post([Op.Ok, id, value, ms]);
+    const moved = transferListOf(value);
+    if (moved) post([Op.Ok, id, (value as Transferred).value, ms], moved);
+    else post([Op.Ok, id, value, ms]);
   } catch (error) {
     post([Op.Err, id, cloneFailure('The result', error), ms]);
   }
@@ -218,25 +222,64 @@ function fail(id: number, loaded: Loaded | undefined, error: unknown, start: num
   }
 }
 
-async function runBatch(message: BatchMsg): Promise<void> {
+function runBatch(message: BatchMsg): void | Promise<void> {
   const [, id, key, items] = message;
-  const loaded = fns[key];
-  const start = performance.now();
-  const values: unknown[] = new Array(items.length);
-  let errors: (SerializedError | undefined)[] | null = null;
-  for (let i = 0; i < items.length; i++) {
+  const batch: Batch = { id, key, items, loaded: fns[key], start: performance.now(), values: new Array(items.length), errors: null };
+  return runItems(batch, 0);
+}
+
+interface Batch {
+  readonly id: number;
+  readonly key: number;
+  readonly items: readonly unknown[];
+  readonly loaded: Loaded | undefined;
+  readonly start: number;
+  readonly values: unknown[];
+  errors: (SerializedError | undefined)[] | null;
+}
+
+/** Runs items from `i` on: synchronously while they return plain values (no promise per item). */
+function runItems(batch: Batch, i: number): void | Promise<void> {
+  const { items, loaded } = batch;
+  for (; i < items.length; i++) {
+    let value: unknown;
     try {
-      if (!loaded?.fn) throw loaded?.error ?? new Error(`task ${key} was never defined`);
-      let value = loaded.fn(items[i]);
-      if (isThenable(value)) value = await value;
-      values[i] = value;
+      if (!loaded?.fn) throw loaded?.error ?? new Error(`task ${batch.key} was never defined`);
+      value = loaded.fn(items[i]);
     } catch (error) {
-      (errors ??= [])[i] = serializeError(explain(loaded, error));
+      (batch.errors ??= [])[i] = serializeError(explain(loaded, error));
+      continue;
+    }
+    if (isThenable(value)) {
+      const at = i;
+      return Promise.resolve(value).then(
+        (v) => {
+          batch.values[at] = v;
+          return runItems(batch, at + 1);
+        },
+        (error: unknown) => {
+          (batch.errors ??= [])[at] = serializeError(explain(loaded, error));
+          return runItems(batch, at + 1);
+        },
+      );
+    }
+    batch.values[i] = value;
+  }
+  finishBatch(batch);
+}
+
+function finishBatch({ id, values, errors, start }: Batch): void {
+  const ms = performance.now() - start;
+  let transfer: TransferListItem[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const moved = transferListOf(values[i]);
+    if (moved) {
+      values[i] = (values[i] as Transferred).value;
+      (transfer ??= []).push(...moved);
     }
   }
-  const ms = performance.now() - start;
   try {
-    post([Op.BatchDone, id, values, errors, ms]);
+    post([Op.BatchDone, id, values, errors, ms], transfer);
   } catch {
     // Some value (or error field) cannot be cloned: find which, and fail only those items.
     for (let i = 0; i < values.length; i++) {

@@ -539,4 +539,17 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
     expect(sum).toBe(10);
     expect(buffer.byteLength).toBe(name === 'ThreadPool' ? 0 : 4);
   });
+
+  test('transfer() in a task moves its result back (threads) or copies it (processes); in a chunk too', async () => {
+    await using pool = new Pool({ maxWorkers: 1 });
+    const invert = task<typeof Tasks.invert>(tasks, 'invert');
+    const lastMovedLength = task<typeof Tasks.lastMovedLength>(tasks, 'lastMovedLength');
+    const back = await pool.submit(invert, [new Uint8Array([0, 255, 10]).buffer]);
+    expect([...new Uint8Array(back)]).toEqual([255, 0, 245]);
+    expect(await pool.submit(lastMovedLength, [])).toBe(name === 'ThreadPool' ? 0 : 3);
+    const inverted: number[][] = [];
+    for await (const b of pool.map(invert, [new Uint8Array([1]).buffer, new Uint8Array([2]).buffer], { chunksize: 2 })) inverted.push([...new Uint8Array(b)]);
+    expect(inverted).toEqual([[254], [253]]);
+    expect(await pool.submit(lastMovedLength, [])).toBe(name === 'ThreadPool' ? 0 : 1);
+  });
 }
