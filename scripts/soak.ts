@@ -33,7 +33,7 @@ import {
   task,
   type WorkerPool,
 } from '../src/index.ts';
-import { childPids, describeChild, openRendezvous, prng, type Rendezvous } from '../test/faults/fixtures/harness.ts';
+import { childPids, describeChild, esbuildZombies, openRendezvous, prng, type Rendezvous } from '../test/faults/fixtures/harness.ts';
 import type * as Tasks from '../test/faults/fixtures/tasks.ts';
 import { verdict } from '../test/faults/fixtures/verdict.ts';
 import { rssVerdict, type RssVerdict } from './rss-verdict.ts';
@@ -344,6 +344,7 @@ async function main(): Promise<number> {
       `  problems (lost, duplicated or wrong): ${report.problemCount}`,
       ...report.problems.map((p) => `    ${p.split('\n')[0]}`),
       `  child processes left: ${leftChildren}`,
+      `  esbuild zombies left by tsx in worker threads (known issue, see README): ${esbuildZombies()}`,
       `  RSS: start ${rss.startMb} MiB, end ${rss.endMb} MiB, peak ${rss.peakMb} MiB; quarter medians ${rss.quarterMediansMb.join(' / ')} MiB (${rss.samples} samples)`,
       `  RSS verdict: ${rss.flat ? 'flat' : 'NOT flat'}: ${rss.reason}`,
       `  verdict: ${ok ? 'PASS' : 'FAIL'}`,
