@@ -13,15 +13,8 @@ import { TestScheduler } from 'rxjs/testing';
 import { expect, test } from 'vitest';
 import { mapOnPool } from '../../src/operators/mapOnPool.ts';
 import { VirtualPool } from '../../src/testing/index.ts';
+import { prng } from '../fixtures/prng.ts';
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   marble: string;

@@ -12,20 +12,12 @@ import { ThreadPool } from '../../src/pools/index.ts';
 import { task } from '../../src/pools/task.ts';
 import { VirtualPool } from '../../src/testing/index.ts';
 import { openGate } from '../fixtures/gate.ts';
+import { prng } from '../fixtures/prng.ts';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const upper = (x: string) => x.toUpperCase();
 const frames = (table: Record<string, number>) => (x: string) => table[x] ?? 1;
 
-/** mulberry32: a small seeded PRNG, so generated runs are the same every time. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('batches (chunksize)', () => {
   test('the items of a batch before a failing one are emitted, then the error', () => {

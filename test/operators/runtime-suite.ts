@@ -22,15 +22,9 @@ const tasks = new URL('../fixtures/tasks.ts', import.meta.url);
 const gatedItem = task<(item: { path: string; value: number }) => Promise<number>>(tasks, 'gatedItem');
 const whoAmI = task<() => { worker: string; run: number }>(tasks, 'whoAmI');
 
-/** mulberry32. */
-export function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../fixtures/prng.ts';
+
+export { prng };
 
 /** The task's work: block for `ms` (Atomics.wait on a fresh buffer never woken), return `i`. */
 const work = (item: { i: number; ms: number }) => {
