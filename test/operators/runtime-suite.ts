@@ -10,6 +10,7 @@ import type { WorkerPool } from '../../src/pools/engine.ts';
 import type { Task } from '../../src/pools/Pool.ts';
 import { task } from '../../src/pools/task.ts';
 import { openGate } from '../fixtures/gate.ts';
+import { prng } from '../fixtures/prng.ts';
 
 /** A pool subclass that remembers its shutdown calls (installed with vi.mock by each spec). */
 export interface RecordedPool extends WorkerPool {
@@ -21,8 +22,6 @@ type Operator = <T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, options?: Rec
 const tasks = new URL('../fixtures/tasks.ts', import.meta.url);
 const gatedItem = task<(item: { path: string; value: number }) => Promise<number>>(tasks, 'gatedItem');
 const whoAmI = task<() => { worker: string; run: number }>(tasks, 'whoAmI');
-
-import { prng } from '../fixtures/prng.ts';
 
 export { prng };
 
