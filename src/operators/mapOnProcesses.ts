@@ -1,9 +1,15 @@
-import { defer, finalize, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { Task } from '../pools/Pool.ts';
 import { PROCESS_POOL_OPTIONS, validateProcessPoolOptions, type ProcessPoolOptions } from '../pools/options.ts';
 import { ProcessPool } from '../pools/ProcessPool.ts';
-import { mapOnPool } from './mapOnPool.ts';
-import { expectTask, resolveMapOnPoolOptions, splitOptions, type MapOnPoolOptions } from './options.ts';
+import { mapOnOwnPool, type OwnPool } from './mapOnOwnPool.ts';
+import type { MapOnPoolOptions } from './options.ts';
+
+const processPool: OwnPool<ProcessPoolOptions> = {
+  keys: PROCESS_POOL_OPTIONS,
+  validate: validateProcessPoolOptions,
+  create: (options) => new ProcessPool(options),
+};
 
 /** Options of {@link mapOnProcesses}: the operator's and the `ProcessPool`'s. */
 export interface MapOnProcessesOptions<T = unknown> extends MapOnPoolOptions<T>, ProcessPoolOptions {}
@@ -49,17 +55,5 @@ export function mapOnProcesses<T, R>(
   fn: Task<(value: T) => R | PromiseLike<R>>,
   options: MapOnProcessesOptions<T> = {},
 ): OperatorFunction<T, R> {
-  expectTask('mapOnProcesses', fn);
-  const { poolOptions, operatorOptions } = splitOptions('mapOnProcesses', options, PROCESS_POOL_OPTIONS);
-  const { maxWorkers } = validateProcessPoolOptions(poolOptions);
-  resolveMapOnPoolOptions('mapOnProcesses', operatorOptions, maxWorkers);
-  return (source) =>
-    defer(() => {
-      const pool = new ProcessPool(poolOptions);
-      return source.pipe(
-        mapOnPool<T, R>(pool, fn, operatorOptions),
-        // mapOnPool's teardown has cancelled this subscription's batches by now.
-        finalize(() => void pool.shutdown({ wait: false, cancelPending: true })),
-      );
-    });
+  return mapOnOwnPool('mapOnProcesses', processPool, fn, options);
 }

@@ -1,9 +1,15 @@
-import { defer, finalize, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { Task } from '../pools/Pool.ts';
 import { THREAD_POOL_OPTIONS, validateThreadPoolOptions, type ThreadPoolOptions } from '../pools/options.ts';
 import { ThreadPool } from '../pools/ThreadPool.ts';
-import { mapOnPool } from './mapOnPool.ts';
-import { expectTask, resolveMapOnPoolOptions, splitOptions, type MapOnPoolOptions } from './options.ts';
+import { mapOnOwnPool, type OwnPool } from './mapOnOwnPool.ts';
+import type { MapOnPoolOptions } from './options.ts';
+
+const threadPool: OwnPool<ThreadPoolOptions> = {
+  keys: THREAD_POOL_OPTIONS,
+  validate: validateThreadPoolOptions,
+  create: (options) => new ThreadPool(options),
+};
 
 /** Options of {@link mapOnThreads}: the operator's and the `ThreadPool`'s. */
 export interface MapOnThreadsOptions<T = unknown> extends MapOnPoolOptions<T>, ThreadPoolOptions {}
@@ -49,17 +55,5 @@ export function mapOnThreads<T, R>(
   fn: Task<(value: T) => R | PromiseLike<R>>,
   options: MapOnThreadsOptions<T> = {},
 ): OperatorFunction<T, R> {
-  expectTask('mapOnThreads', fn);
-  const { poolOptions, operatorOptions } = splitOptions('mapOnThreads', options, THREAD_POOL_OPTIONS);
-  const { maxWorkers } = validateThreadPoolOptions(poolOptions);
-  resolveMapOnPoolOptions('mapOnThreads', operatorOptions, maxWorkers);
-  return (source) =>
-    defer(() => {
-      const pool = new ThreadPool(poolOptions);
-      return source.pipe(
-        mapOnPool<T, R>(pool, fn, operatorOptions),
-        // mapOnPool's teardown has cancelled this subscription's batches by now.
-        finalize(() => void pool.shutdown({ wait: false, cancelPending: true })),
-      );
-    });
+  return mapOnOwnPool('mapOnThreads', threadPool, fn, options);
 }
