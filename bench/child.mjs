@@ -433,7 +433,7 @@ const workloads = {
       if (sent.byteLength !== 0) detached = false;
       const view = back instanceof ArrayBuffer ? new Uint8Array(back) : ArrayBuffer.isView(back) ? new Uint8Array(back.buffer, back.byteOffset, back.byteLength) : null;
       check(view && view.byteLength === bytes && view[0] === 7 && view[bytes - 1] === 9,
-        `got back ${Object.prototype.toString.call(back)} of ${view?.byteLength ?? back?.byteLength} bytes`);
+        view ? `got back ${view.byteLength} bytes, not the same ${bytes}` : `got back ${Object.prototype.toString.call(back)}, not an ArrayBuffer (IPC serialised as JSON)`);
       buf = back instanceof ArrayBuffer ? back : view.slice().buffer;
       if (i >= 2) times.push(ms);
     }

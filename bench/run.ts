@@ -4,6 +4,7 @@
  *   npm run bench                   full run (< 15 min): bench/RESULTS.md, bench/throughput.svg, bench/results.json
  *   npm run bench -- --quick        smoke run (< 2 min): written to bench/.out/ unless --out is given
  *   options: --only overhead,cold   --systems piscina,ours   --runs 3   --out DIR   --no-build
+ *            --merge[=FILE]    re-measure the --only workloads and keep the rest from FILE (bench/results.json)
  *            --from-json FILE  rewrite the reports (and, into bench/, the README section) from a results.json
  *            --wait-quiet=MIN  first wait (up to MIN minutes) for 10 s in a row with the machine < 30 % busy
  *
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
           const after = await backgroundLoad();
           const value = typeof o.result?.value === 'number' ? o.result.value : undefined;
           const noisy = Math.max(load, after) > BUSY;
-          const sample: Sample = { workload: w.id, system: s, round: r, status: o.status, value, extra: o.result, error: o.error, wallMs: o.wallMs, firstMs: o.firstMs, load, loadAfter: after, noisy, tries: tries + 1 };
+          const sample: Sample = { at: new Date().toISOString(), workload: w.id, system: s, round: r, status: o.status, value, extra: o.result, error: o.error, wallMs: o.wallMs, firstMs: o.firstMs, load, loadAfter: after, noisy, tries: tries + 1 };
           const prev = samples.findIndex((x) => x.workload === w.id && x.system === s && x.round === r);
           if (prev < 0) samples.push(sample);
           else if (!sample.noisy || samples[prev]!.status !== 'ok') samples[prev] = sample;
@@ -321,19 +322,20 @@ async function main(): Promise<void> {
       }
     }
   }
-  const noisy = samples.filter((x) => x.noisy);
-  if (noisy.length) {
-    const worst = Math.max(...noisy.map((x) => Math.max(x.load ?? 0, x.loadAfter ?? 0)));
-    notes.push(
-      `This machine is shared with other sessions' test runs. ${noisy.length} of ${samples.filter((x) => x.status !== 'skipped').length} measurements kept ` +
-        `were taken while other processes kept it > ${BUSY * 100} % busy just before or after (worst ${(worst * 100).toFixed(0)} %), even after ` +
-        `waiting for quiet and re-running them up to twice: absolute figures there are low; the same-round ratios are less affected.`,
-    );
+  let totalS = (performance.now() - started) / 1000;
+  const merge = option('merge');
+  if (merge !== undefined) {
+    // Re-measured workloads replace theirs in an earlier results.json; the others are kept as they
+    // were (each workload's table stays one run: its ratios never pair samples across runs).
+    const old = JSON.parse(readFileSync(merge || join(benchDir, 'results.json'), 'utf8')) as { samples: Sample[]; totalS?: number };
+    const redone = new Set(samples.map((x) => x.workload));
+    samples.unshift(...old.samples.filter((x) => !redone.has(x.workload)));
+    notes.push(`Workloads re-measured in a later run and merged: ${[...redone].join(', ')} (each table's time span is shown with it).`);
+    totalS += old.totalS ?? 0;
   }
-  const totalS = (performance.now() - started) / 1000;
   mkdirSync(outDir, { recursive: true });
   const m = machine();
-  const files = writeReport({ outDir, samples, workloads, machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS });
+  const files = writeReport({ outDir, samples, workloads: WORKLOADS.filter((w) => samples.some((x) => x.workload === w.id)), machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS });
   // Only a full, unfiltered run speaks for the README.
   if (outDir === benchDir && !quick) files.push(...updateReadme(samples, m));
   log(`\ndone in ${totalS.toFixed(0)} s: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);

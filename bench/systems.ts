@@ -17,7 +17,7 @@ export interface SystemDef {
 const sys = (name: string, label: string, kind: Kind, runtime: Runtime): SystemDef => ({ name, label, kind, runtime });
 
 export const SYSTEMS: readonly SystemDef[] = [
-  sys('ours-thread-submit', 'ThreadPool submit (all outstanding)', 'ours', 'thread'),
+  sys('ours-thread-submit', 'ThreadPool submit', 'ours', 'thread'),
   sys('ours-thread-map', 'ThreadPool map', 'ours', 'thread'),
   sys('ours-thread-map-c64', 'ThreadPool map chunksize 64', 'ours', 'thread'),
   sys('ours-thread-map-c256', 'ThreadPool map chunksize 256', 'ours', 'thread'),
@@ -35,7 +35,7 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('raw-thread-b64', 'raw worker_threads, 64 a message', 'raw', 'thread'),
   sys('py-thread', 'Python ThreadPoolExecutor', 'python', 'thread'),
 
-  sys('ours-process-submit', 'ProcessPool submit (all outstanding)', 'ours', 'process'),
+  sys('ours-process-submit', 'ProcessPool submit', 'ours', 'process'),
   sys('ours-process-map', 'ProcessPool map', 'ours', 'process'),
   sys('ours-process-map-c64', 'ProcessPool map chunksize 64', 'ours', 'process'),
   sys('ours-process-map-c256', 'ProcessPool map chunksize 256', 'ours', 'process'),
@@ -84,7 +84,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
   {
     id: 'overhead',
     title: '1. Overhead',
-    what: '20,000 tiny tasks (`x => x + 1`), 2 workers, results in input order, timed after a 5,000-task warm-up (excluded) that starts every worker and warms the JIT',
+    what: '20,000 tiny tasks (`x => x + 1`), 2 workers, results in input order (`submit` rows: all submitted at once, then awaited in order), timed after a 5,000-task warm-up (excluded) that starts every worker and warms the JIT',
     unit: 'tasks/s',
     better: 'higher',
     runs: 5,
@@ -158,7 +158,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
   {
     id: 'transfer-move',
     title: '4b. Transfer, transferred',
-    what: 'the same 16 MB ArrayBuffer round trip with a transfer list (zero-copy where the system supports it)',
+    what: 'the same 16 MB ArrayBuffer round trip with a transfer list, and the result transferred back where the system lets a task do that (piscina/tinypool `move`, workerpool `Transfer`, threads.js `Transfer`; rxjs-pools has no way, so its result is copied)',
     unit: 'ms',
     better: 'lower',
     runs: 3,

@@ -36,6 +36,30 @@ test('threads.js spawns a .ts worker under vitest', async () => {
 }, 10_000);
 `,
   'vitest.config.mjs': `export default { test: { root: ${JSON.stringify(scratch)}, include: ['*.check.ts'] } };\n`,
+  // For comparison, the same .ts module run as an rxjs-pools task (from the source, as under tsx/vitest).
+  'ours-tsx.ts': `import { ThreadPool, task } from ${JSON.stringify(join(root, 'src/index.ts'))};
+const add = task<(a: number, b: number) => number>(new URL('./ts-task.ts', import.meta.url), 'add');
+await using pool = new ThreadPool({ maxWorkers: 1 });
+console.log('rxjs-pools .ts task under tsx: add(2, 3) =', await pool.submit(add, [2, 3]));
+`,
+  'ts-task.ts': `export const add = (a: number, b: number): number => a + b;\n`,
+  'ours.check.ts': `import { expect, test } from 'vitest';
+import { ThreadPool, task } from ${JSON.stringify(join(root, 'src/index.ts'))};
+test('rxjs-pools runs a .ts task under vitest', async () => {
+  const add = task<(a: number, b: number) => number>(new URL('./ts-task.ts', import.meta.url), 'add');
+  await using pool = new ThreadPool({ maxWorkers: 1 });
+  expect(await pool.submit(add, [2, 3])).toBe(5);
+}, 10_000);
+`,
+  'abs-path.mjs': `import { spawn, Worker } from 'threads';
+try {
+  await spawn(new Worker(${JSON.stringify(join(here, '..', 'workers', 'threadsjs-worker.mjs'))}));
+  console.log('threads.js absolute worker path: spawned');
+} catch (e) {
+  console.log('threads.js absolute worker path: FAILED:', String(e.message).split('\\n')[0]);
+}
+process.exit(0);
+`,
   'types-nodenext.ts': `import { spawn, Pool, Worker } from 'threads';
 import { expose } from 'threads/worker';
 export const used = [spawn, Pool, Worker, expose];
@@ -66,5 +90,8 @@ for (const n of [1000, 5000, 20000]) {
 }
 
 console.log(pick(run('3a. A .ts worker under tsx', bin('tsx'), ['spawn-ts-worker.ts'], scratch), /threads\.js|Error|ERR_/));
-console.log(pick(run('3b. A .ts worker under vitest', bin('vitest'), ['run', '--config', join(scratch, 'vitest.config.mjs')], scratch), /Error|ERR_|Tests |✓|×|FAIL/));
+console.log(pick(run('3b. A .ts worker under vitest', bin('vitest'), ['run', '--config', join(scratch, 'vitest.config.mjs'), 'ts-worker.check.ts'], scratch), /Error|ERR_|Tests |✓|×|FAIL/));
+console.log(pick(run('3c. For comparison: an rxjs-pools .ts task under tsx', bin('tsx'), ['ours-tsx.ts'], scratch), /rxjs-pools|Error|ERR_/));
+console.log(pick(run('3d. For comparison: an rxjs-pools .ts task under vitest', bin('vitest'), ['run', '--config', join(scratch, 'vitest.config.mjs'), 'ours.check.ts'], scratch), /Error|ERR_|Tests |✓|×|FAIL/));
 console.log(pick(run('4. Types under moduleResolution NodeNext', bin('tsc'), ['--noEmit', '-p', join(scratch, 'tsconfig.json')], scratch), /error TS/));
+console.log(pick(run('5. An absolute worker path', 'node', ['abs-path.mjs'], scratch), /threads\.js/));

@@ -6,7 +6,7 @@ import workerpool from 'workerpool';
 
 const within = (p, ms) =>
   Promise.race([
-    p.then((v) => `resolved ${v}`, (e) => `rejected: ${String(e?.message ?? e).split('\n')[0]}`),
+    p.then((v) => `resolved ${v}`, (e) => `rejected: ${e?.name ? `${e.name}: ` : ''}${String(e?.message ?? e).split('\n')[0]}`),
     new Promise((r) => setTimeout(() => r(`still pending after ${ms / 1000} s (hung)`), ms)),
   ]);
 
