@@ -110,8 +110,8 @@ async function backgroundLoad(ms = 100): Promise<number> {
   return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
 }
 const BUSY = 0.3;
-let waitBudgetMs = quick ? 20_000 : 90_000;
-let retryBudgetMs = quick ? 15_000 : 90_000;
+let waitBudgetMs = quick ? 10_000 : 90_000;
+let retryBudgetMs = quick ? 0 : 90_000;
 /** Wait (bounded) for the machine to be quiet before a measurement; returns the load it started at. */
 async function settle(): Promise<number> {
   let load = await backgroundLoad();
