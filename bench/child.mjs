@@ -249,7 +249,8 @@ async function oursPool(workers, runtime, variant) {
       }
       for await (const v of pool.map(fns[fnName], gen(), mapOpts)) onResult(v);
     },
-    roundTrip: (buf, move) => pool.submit(fns.echo, [buf], move ? { transfer: [buf] } : {}),
+    roundTrip: (buf, move) =>
+      move ? pool.submit(lib.task(new URL('./workers/ours-tasks.mjs', import.meta.url), 'echoMove'), [buf], { transfer: [buf] }) : pool.submit(fns.echo, [buf]),
     close: () => pool.shutdown(),
   };
 }

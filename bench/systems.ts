@@ -158,7 +158,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
   {
     id: 'transfer-move',
     title: '4b. Transfer, transferred',
-    what: 'the same 16 MB ArrayBuffer round trip with a transfer list, and the result transferred back where the system lets a task do that (piscina/tinypool `move`, workerpool `Transfer`, threads.js `Transfer`; rxjs-pools has no way, so its result is copied)',
+    what: 'the same 16 MB ArrayBuffer round trip with a transfer list, and the result transferred back where the system lets a task do that (piscina/tinypool `move`, workerpool `Transfer`, threads.js `Transfer`, rxjs-pools `transfer()`)',
     unit: 'ms',
     better: 'lower',
     runs: 3,
