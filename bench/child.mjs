@@ -294,10 +294,37 @@ async function oursOperator(workers, runtime, variant) {
         for (const x of warm) src.next(x);
       });
     },
-    stream: (fnName, n, onResult) =>
-      new Promise((resolve, reject) =>
-        range(0, n).pipe(op(fns[fnName], opts)).subscribe({ next: onResult, error: reject, complete: resolve }),
-      ),
+    stream(fnName, n, onResult) {
+      if (!variant.paced) {
+        return new Promise((resolve, reject) =>
+          range(0, n).pipe(op(fns[fnName], opts)).subscribe({ next: onResult, error: reject, complete: resolve }),
+        );
+      }
+      // The README's pattern for inputs larger than memory through the operators: a source paced
+      // by its consumer (as a file or socket reader is), never more than `window` items ahead.
+      const window = variant.paced;
+      let received = 0;
+      let resume;
+      async function* paced() {
+        for (let i = 0; i < n; i++) {
+          if (i - received >= window) await new Promise((r) => (resume = r));
+          yield i;
+        }
+      }
+      return new Promise((resolve, reject) =>
+        from(paced()).pipe(op(fns[fnName], opts)).subscribe({
+          next(v) {
+            received++;
+            onResult(v);
+            const wake = resume;
+            resume = undefined;
+            wake?.();
+          },
+          error: reject,
+          complete: resolve,
+        }),
+      );
+    },
     async close() {},
   };
 }
@@ -339,6 +366,7 @@ for (const rt of ['thread', 'process']) {
   // it room to pipeline, as the pools' map does by default.
   systems[`ours-${opName}-k64`] = op({ concurrency: 64 });
   for (const c of [64, 256]) systems[`ours-${opName}-c${c}`] = op({ chunksize: c });
+  systems[`ours-${opName}-paced`] = op({ chunksize: 256, paced: 10_000 });
 }
 
 // ---------------------------------------------------------------------------------------------

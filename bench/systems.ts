@@ -26,6 +26,7 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('ours-mapOnThreads-k64', 'mapOnThreads concurrency 64', 'ours', 'thread'),
   sys('ours-mapOnThreads-c64', 'mapOnThreads chunksize 64', 'ours', 'thread'),
   sys('ours-mapOnThreads-c256', 'mapOnThreads chunksize 256', 'ours', 'thread'),
+  sys('ours-mapOnThreads-paced', 'mapOnThreads chunksize 256, source paced by its consumer', 'ours', 'thread'),
   sys('piscina', 'piscina', 'peer', 'thread'),
   sys('tinypool-thread', 'tinypool worker_threads', 'peer', 'thread'),
   sys('workerpool-thread', 'workerpool thread', 'peer', 'thread'),
@@ -203,9 +204,9 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     runs: 2,
     quickRuns: 1,
     timeoutMs: 120_000,
-    systems: ['ours-mapOnThreads', 'ours-mapOnThreads-c256', 'ours-thread-pull', 'ours-thread-map', 'piscina', 'raw-thread-pipe', 'raw-thread-b64', 'py-process-c256'],
+    systems: ['ours-mapOnThreads', 'ours-mapOnThreads-c256', 'ours-mapOnThreads-paced', 'ours-thread-pull', 'ours-thread-map', 'piscina', 'raw-thread-pipe', 'raw-thread-b64', 'py-process-c256'],
     // The unbatched mapOnThreads row takes ~25 s (see the results): the full run measures it.
-    quickSystems: ['ours-mapOnThreads-c256', 'ours-thread-pull', 'raw-thread-pipe'],
+    quickSystems: ['ours-mapOnThreads-c256', 'ours-mapOnThreads-paced', 'ours-thread-pull', 'raw-thread-pipe'],
     // piscina, 64 in flight, needs ~30 s for a million tasks.
     maxRuns: { piscina: 1 },
     params: { n: 1_000_000, workers: 2 },
