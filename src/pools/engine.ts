@@ -515,23 +515,22 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
             `pass a plain function, or export it from a module and use task(new URL('./tasks.ts', import.meta.url), 'name')`,
         );
       }
-      def = this.#define(`inline:${source}`, [Op.Def, 0, FnKind.Inline, source, fn.name], fn.name);
+      def = this.#define(`inline:${source}`, FnKind.Inline, source, fn.name);
       this.#defsByFn.set(fn as AnyFn, def);
       return def;
     }
     if (isTaskRef(fn)) {
       const ref = fn as TaskRef;
-      return this.#define(`module:${ref.name}@${ref.module}`, [Op.Def, 0, FnKind.Module, ref.module, ref.name], ref.name);
+      return this.#define(`module:${ref.name}@${ref.module}`, FnKind.Module, ref.module, ref.name);
     }
     throw new TypeError(`Expected a task: a function or a task(module, name) reference, got ${describe(fn)}`);
   }
 
-  #define(id: string, message: DefMsg, name: string): Def {
+  #define(id: string, kind: DefMsg[2], where: string, name: string): Def {
     let def = this.#defsByKey.get(id);
     if (!def) {
       const key = this.#defsByKey.size;
-      const keyed = [message[0], key, message[2], message[3], message[4]] as unknown as DefMsg;
-      def = { key, message: keyed, name: name || '(anonymous)', ms: undefined };
+      def = { key, message: [Op.Def, key, kind, where, name] as DefMsg, name: name || '(anonymous)', ms: undefined };
       this.#defsByKey.set(id, def);
     }
     return def;
