@@ -77,6 +77,8 @@ const PIPELINE_MS = 2;
 const MAX_DEPTH = 64;
 /** A worker holding more tasks than this can wait a turn of the event loop for more (see #post). */
 const FLUSH_LATER_AT = 8;
+/** A worker asked to exit that is still alive after this long is stopped. */
+const EXIT_GRACE_MS = 2_000;
 /** Workers that die before they are ready this many times in a row mean a broken pool. */
 const MAX_STARTUP_FAILURES = 3;
 
@@ -137,6 +139,8 @@ class Slot {
   frame: ToWorker[] | null = null;
   transfer: TransferListItem[] | undefined = undefined;
   idleTimer: Deadline | null = null;
+  /** Asked to exit: when it is stopped if it has not exited by itself. */
+  graceTimer: Deadline | null = null;
   /** Stopped by the pool (timeout, abort, broken pool): nothing more is posted to it. */
   killed = false;
   /** What it reported before dying (an uncaught async throw). */
@@ -897,7 +901,13 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       slot.killed = true;
       slot.transport.kill();
     } else {
+      // It leaves by itself once its pending I/O is done (a log line, tsx's cache write); one
+      // that something keeps alive (a task's leftover timer or socket) is stopped after a grace.
       this.#post(slot, [Op.Exit]);
+      slot.graceTimer = new Deadline(EXIT_GRACE_MS, () => {
+        slot.killed = true;
+        slot.transport.kill();
+      });
     }
     this.#pump();
   }
@@ -916,6 +926,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
 
   #onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): void {
     this.#alive--;
+    slot.graceTimer?.clear();
     const index = this.#slots.indexOf(slot);
     if (index >= 0) {
       // It died on its own.

@@ -61,6 +61,7 @@ const inbox: (ToWorker | null)[] = [];
 let head = 0;
 let draining = false;
 let initFailed = false;
+let exiting = false;
 
 function onFrame(frame: Frame): void {
   for (const message of frame) {
@@ -78,8 +79,14 @@ function onFrame(frame: Frame): void {
         break;
       }
       case Op.Exit:
-        process.exit(0);
-      // eslint-disable-next-line no-fallthrough
+        // Leave by letting the event loop end, so pending I/O (a log line, tsx's write of its
+        // compile cache, without which the next worker compiles again) completes; the pool stops
+        // a worker that is still alive after a grace period.
+        exiting = true;
+        inbox.length = head = 0;
+        if (parentPort) parentPort.close();
+        else process.disconnect();
+        return;
       case Op.Def:
       case Op.Init:
       case Op.Run:
@@ -335,6 +342,6 @@ if (parentPort) {
 } else {
   process.on('message', onFrame as (message: unknown) => void);
   // The pool is gone (its process died): nobody will ever read our answers.
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => exiting || process.exit(0));
 }
 if (!boot.init) post([Op.Ready]);
