@@ -44,38 +44,27 @@ function promiseSession(call, close, extra = {}) {
   };
 }
 
+/** piscina and tinypool (a fork of it) share one API: `run(arg, { name, transferList })`. */
+function piscinaSession(pool) {
+  return promiseSession(
+    (name, x) => pool.run(x, { name }),
+    () => pool.destroy(),
+    {
+      roundTrip: (buf, move) =>
+        move ? pool.run(buf, { name: 'echoMove', transferList: [buf] }) : pool.run(buf, { name: 'echo' }),
+    },
+  );
+}
+
 const peers = {
   async piscina(workers) {
     const { Piscina } = await import('piscina');
-    const pool = new Piscina({
-      filename: here('./workers/piscina-worker.mjs').href,
-      minThreads: workers,
-      maxThreads: workers,
-    });
-    return promiseSession(
-      (name, x) => pool.run(x, { name }),
-      () => pool.destroy(),
-      {
-        roundTrip: (buf, move) =>
-          move ? pool.run(buf, { name: 'echoMove', transferList: [buf] }) : pool.run(buf, { name: 'echo' }),
-      },
-    );
+    return piscinaSession(new Piscina({ filename: here('./workers/piscina-worker.mjs').href, minThreads: workers, maxThreads: workers }));
   },
   async tinypool(workers, runtime) {
     const { default: Tinypool } = await import('tinypool');
-    const pool = new Tinypool({
-      filename: here('./workers/tinypool-worker.mjs').href,
-      runtime,
-      minThreads: workers,
-      maxThreads: workers,
-    });
-    return promiseSession(
-      (name, x) => pool.run(x, { name }),
-      () => pool.destroy(),
-      {
-        roundTrip: (buf, move) =>
-          move ? pool.run(buf, { name: 'echoMove', transferList: [buf] }) : pool.run(buf, { name: 'echo' }),
-      },
+    return piscinaSession(
+      new Tinypool({ filename: here('./workers/tinypool-worker.mjs').href, runtime, minThreads: workers, maxThreads: workers }),
     );
   },
   async workerpool(workers, workerType) {
