@@ -748,12 +748,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const def = job.def;
     def.ms = def.ms === undefined ? ms : def.ms * 0.8 + ms * 0.2;
     this.#busyTime += ms;
-    this.#settleSent(slot, job, error, value);
+    this.#settleSent(slot, job, error, value, index);
   }
 
   /** Settles a job a worker holds, and looks after the worker: next head, idleness, more work. */
-  #settleSent(slot: Slot, job: Job, error: Error | undefined, value: unknown): void {
-    const index = slot.inflight.indexOf(job);
+  #settleSent(slot: Slot, job: Job, error: Error | undefined, value: unknown, index = slot.inflight.indexOf(job)): void {
     if (index >= 0) slot.inflight.splice(index, 1);
     this.#finish(job, error, value);
     if (index === 0) this.#startHead(slot);

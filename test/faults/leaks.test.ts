@@ -8,7 +8,7 @@
 import { getEventListeners } from 'node:events';
 import { from, lastValueFrom, range, toArray } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import { AbortError, mapOnPool, mapOnProcesses, mapOnThreads, task } from '../../src/index.ts';
+import { AbortError, mapOnPool, mapOnProcesses, mapOnThreads } from '../../src/index.ts';
 import { NOTHING_LEFT, fixture, openRendezvous, outcome, rejection, runScript, runtimes, t, track, within } from './fixtures/harness.ts';
 
 const DEADLINE = 20_000;

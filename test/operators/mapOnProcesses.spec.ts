@@ -12,18 +12,8 @@ const created = vi.hoisted(() => [] as RecordedPool[]);
 // one pool per subscription, its workers, and that it was shut down.
 vi.mock('../../src/pools/ProcessPool.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/pools/ProcessPool.ts')>();
-  class RecordedProcessPool extends original.ProcessPool {
-    readonly shutdowns: unknown[] = [];
-    constructor(...args: ConstructorParameters<typeof original.ProcessPool>) {
-      super(...args);
-      created.push(this as unknown as RecordedPool);
-    }
-    override shutdown(options?: { wait?: boolean; cancelPending?: boolean }): Promise<void> {
-      this.shutdowns.push(options);
-      return super.shutdown(options);
-    }
-  }
-  return { ...original, ProcessPool: RecordedProcessPool };
+  const { recording } = await import('./recording.ts');
+  return { ...original, ProcessPool: recording(original.ProcessPool, created) };
 });
 
 operatorSuite('mapOnProcesses', mapOnProcesses as never, created);

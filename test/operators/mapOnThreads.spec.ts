@@ -13,18 +13,8 @@ const created = vi.hoisted(() => [] as RecordedPool[]);
 // one pool per subscription, its workers, and that it was shut down.
 vi.mock('../../src/pools/ThreadPool.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/pools/ThreadPool.ts')>();
-  class RecordedThreadPool extends original.ThreadPool {
-    readonly shutdowns: unknown[] = [];
-    constructor(...args: ConstructorParameters<typeof original.ThreadPool>) {
-      super(...args);
-      created.push(this as unknown as RecordedPool);
-    }
-    override shutdown(options?: { wait?: boolean; cancelPending?: boolean }): Promise<void> {
-      this.shutdowns.push(options);
-      return super.shutdown(options);
-    }
-  }
-  return { ...original, ThreadPool: RecordedThreadPool };
+  const { recording } = await import('./recording.ts');
+  return { ...original, ThreadPool: recording(original.ThreadPool, created) };
 });
 
 operatorSuite('mapOnThreads', mapOnThreads as never, created);
