@@ -55,13 +55,96 @@ export type BatchCallback<R> = (error: Error | undefined, result: BatchResult<R>
 /** Cancels a batch: a queued batch never runs, a running one costs its worker. Idempotent. */
 export type Cancel = (reason?: unknown) => void;
 
-/** The interface `mapOnPool` consumes. */
+/** Per-batch options of {@link Pool.runBatch}. */
+export interface RunBatchOptions {
+  /** Milliseconds each item may run (the batch's limit is `timeout × items`); the pool's own limit when absent. */
+  readonly timeout?: number;
+}
+
+/**
+ * How a pool would like to be fed a task right now: the hint behind the operators' and `map`'s
+ * defaults (`concurrency`, `chunksize: 'auto'`). It changes as the pool measures the task.
+ */
+export interface Batching {
+  /** Batches in flight that keep every worker busy (pipelines full), at least 1. */
+  readonly concurrency: number;
+  /** Items per batch so that one message carries about a millisecond of work, at least 1. */
+  readonly chunksize: number;
+}
+
+/** The interface `mapOnPool`, `pool.map`'s window and the stream helpers consume. */
 export interface Pool {
-  /** How many tasks the pool runs at once; the operators' default `concurrency`. */
+  /** How many tasks the pool runs at once; the operators' default `concurrency` when it has no {@link Pool.batching}. */
   readonly maxWorkers: number;
   /**
    * Runs `fn(item)` for each item, in order, as one unit of dispatch (one message to one worker).
    * `callback` is never called synchronously from within `runBatch`, and never after `cancel`.
    */
-  runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel;
+  runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>, options?: RunBatchOptions): Cancel;
+  /**
+   * Optional: the pool's preferred feeding for `fn` (see {@link Batching}). Pools without it (a
+   * `VirtualPool`) get `concurrency: maxWorkers` and `chunksize: 1`.
+   */
+  batching?(fn: Task): Batching;
+}
+
+/** A snapshot of what a pool is doing. */
+export interface PoolStats {
+  /**
+   * `'open'`; `'closing'` once `shutdown` was called and work or workers remain; `'closed'` when
+   * shut down with every worker gone; `'broken'` after a `BrokenPoolError`.
+   */
+  readonly state: 'open' | 'closing' | 'closed' | 'broken';
+  /** Workers alive (starting, busy or idle). */
+  readonly workers: number;
+  /** Workers running (or holding) at least one task. */
+  readonly busy: number;
+  /** Tasks waiting for a worker. */
+  readonly queued: number;
+  /** Tasks (batch items count one each) that returned a value. */
+  readonly completed: number;
+  /** Tasks that failed: threw, crashed, timed out or could not be sent. */
+  readonly failed: number;
+  /** Tasks cancelled before they returned: aborted, withdrawn by an operator or `map`, or `shutdown({ cancelPending })`. */
+  readonly cancelled: number;
+  /** Milliseconds workers have spent running tasks, summed over workers (as measured in them). */
+  readonly busyTime: number;
+  /** Milliseconds since the pool was created. */
+  readonly uptime: number;
+  /** `busyTime / (maxWorkers × uptime)`: the share of the pool's capacity used since it started, 0–1. */
+  readonly utilization: number;
+}
+
+/** Per-call options of `submit`. */
+export interface SubmitOptions {
+  /** Cancels the task: a queued task never runs; a running one costs its worker. */
+  readonly signal?: AbortSignal;
+  /** Milliseconds this task may run; overrides the pool's `taskTimeout`. */
+  readonly timeout?: number;
+  /** ArrayBuffers (and ports) to move to the worker instead of copying (threads only). */
+  readonly transfer?: readonly import('node:worker_threads').TransferListItem[];
+}
+
+/** Options of `pool.map`. */
+export interface MapOptions extends Omit<SubmitOptions, 'transfer'> {
+  /**
+   * Items read from the iterable ahead of the consumer, at most: `map` never reads further, so it
+   * works on infinite and async iterables. At least `chunksize`.
+   * @default maxWorkers × max(256, 4 × chunksize)
+   */
+  readonly buffersize?: number;
+  /**
+   * Items sent to a worker in one message, at most. Larger chunks amortise the cost of a message
+   * over many tiny tasks; a worker crash or timeout fails the whole chunk it was running. `'auto'`
+   * sizes each batch from the task's measured time. A chunk never waits to fill: what has been
+   * read goes out as soon as there is room.
+   * @default 1
+   */
+  readonly chunksize?: number | 'auto';
+  /**
+   * Milliseconds from the call to `map` by which every result must be in (Python's `timeout`): past
+   * it the iteration throws `TaskTimeoutError` and what is pending is cancelled. (`timeout` is a
+   * task's own running time on a worker.)
+   */
+  readonly totalTimeout?: number;
 }

@@ -17,55 +17,14 @@ import {
   TaskTimeoutError,
   WorkerCrashedError,
 } from '../errors.ts';
-import type { AnyFn, BatchCallback, BatchResult, Cancel, Pool, Task, TaskRef } from './Pool.ts';
+import type { AnyFn, BatchCallback, BatchResult, Cancel, MapOptions, Pool, PoolStats, SubmitOptions, Task, TaskRef } from './Pool.ts';
 import { CLAIMS, Claim, FnKind, Op, unknownMessage, type DefMsg, type FromWorker, type ToWorker } from './protocol.ts';
-import { expectDuration, expectInteger, type ResolvedPoolOptions, type SubmitOptions } from './options.ts';
+import { expectDuration, expectInteger, type ResolvedPoolOptions } from './options.ts';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
 import { describe, isTaskRef } from './task.ts';
 import { workerEntry, type Spawn, type Transport } from './transport.ts';
-
-/** A snapshot of what a pool is doing. */
-export interface PoolStats {
-  /**
-   * `'open'`; `'closing'` once `shutdown` was called and work or workers remain; `'closed'` when
-   * shut down with every worker gone; `'broken'` after a `BrokenPoolError`.
-   */
-  readonly state: 'open' | 'closing' | 'closed' | 'broken';
-  /** Workers alive (starting, busy or idle). */
-  readonly workers: number;
-  /** Workers running (or holding) at least one task. */
-  readonly busy: number;
-  /** Tasks waiting for a worker. */
-  readonly queued: number;
-  /** Tasks (batch items count one each) that returned a value. */
-  readonly completed: number;
-  /** Tasks that failed: threw, crashed, timed out, were aborted or could not be sent. */
-  readonly failed: number;
-  /** Milliseconds workers have spent running tasks, summed over workers (as measured in them). */
-  readonly busyTime: number;
-  /** Milliseconds since the pool was created. */
-  readonly uptime: number;
-  /** `busyTime / (maxWorkers × uptime)`: the share of the pool's capacity used since it started, 0–1. */
-  readonly utilization: number;
-}
-
-/** Options of `pool.map`. */
-export interface MapOptions extends Omit<SubmitOptions, 'transfer'> {
-  /**
-   * Items pulled from the iterable ahead of the consumer, at most: `map` never reads further, so it
-   * works on infinite and async iterables. At least `chunksize`.
-   * @default maxWorkers × max(256, 4 × chunksize): enough to keep every worker's pipeline full
-   */
-  readonly buffersize?: number;
-  /**
-   * Items sent to a worker in one message. Larger chunks amortise the cost of a message over many
-   * tiny tasks; a worker crash or timeout fails the whole chunk it was running.
-   * @default 1
-   */
-  readonly chunksize?: number;
-}
 
 const QUEUED = 0;
 const SENT = 1;
@@ -246,6 +205,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #startupFailures = 0;
   #completed = 0;
   #failed = 0;
+  #cancelled = 0;
   #busyTime = 0;
   readonly #createdAt = performance.now();
   readonly #dirty: Slot[] = [];
@@ -461,6 +421,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       queued: this.#queue.size,
       completed: this.#completed,
       failed: this.#failed,
+      cancelled: this.#cancelled,
       busyTime: this.#busyTime,
       uptime,
       utilization: uptime > 0 ? Math.min(1, this.#busyTime / (this.maxWorkers * uptime)) : 0,
@@ -769,7 +730,9 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (job.timer) job.timer.clear();
     job.timer = null;
     if (job.onAbort) job.signal!.removeEventListener('abort', job.onAbort);
-    if (error) {
+    if (error instanceof AbortError) {
+      this.#cancelled += job.size;
+    } else if (error) {
       this.#failed += job.size;
     } else if (job.batch) {
       const errors = (value as BatchResult<unknown>).errors;

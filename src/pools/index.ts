@@ -1,6 +1,6 @@
 export { ThreadPool } from './ThreadPool.ts';
 export { ProcessPool } from './ProcessPool.ts';
-export { WorkerPool, type PoolStats, type MapOptions } from './engine.ts';
+export { WorkerPool } from './engine.ts';
 export { task, isTaskRef } from './task.ts';
 export { isPoolWorker } from './worker-flag.ts';
 export { transfer } from './transfer.ts';
@@ -12,6 +12,21 @@ export {
   type PoolOptions,
   type ThreadPoolOptions,
   type ProcessPoolOptions,
-  type SubmitOptions,
 } from './options.ts';
-export type { Pool, Task, TaskRef, TaskFn, TaskArgs, TaskResult, BatchResult, BatchCallback, Cancel, AnyFn } from './Pool.ts';
+export type {
+  Pool,
+  Task,
+  TaskRef,
+  TaskFn,
+  TaskArgs,
+  TaskResult,
+  BatchResult,
+  BatchCallback,
+  Batching,
+  RunBatchOptions,
+  Cancel,
+  AnyFn,
+  PoolStats,
+  MapOptions,
+  SubmitOptions,
+} from './Pool.ts';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { Task } from './Pool.ts';
 import { describe, isTaskRef } from './task.ts';
 
@@ -58,16 +58,6 @@ export interface ProcessPoolOptions extends PoolOptions {
    * @default process.env (the parent's environment, whole)
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** Per-call options of `submit` and `map`. */
-export interface SubmitOptions {
-  /** Cancels the task: a queued task never runs; a running one costs its worker. */
-  readonly signal?: AbortSignal;
-  /** Milliseconds this task may run; overrides the pool's `taskTimeout`. */
-  readonly timeout?: number;
-  /** ArrayBuffers (and ports) to move to the worker instead of copying (threads only). */
-  readonly transfer?: readonly TransferListItem[];
 }
 
 export interface ResolvedPoolOptions {

@@ -1,5 +1,5 @@
 import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import type { PoolStats } from '../pools/engine.ts';
+import type { PoolStats } from '../pools/Pool.ts';
 import { describe } from '../pools/task.ts';
 
 /** What {@link poolStats} reads: a pool's size and its live `stats` (`ThreadPool`, `ProcessPool`). */

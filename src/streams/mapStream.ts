@@ -1,5 +1,4 @@
-import type { MapOptions } from '../pools/engine.ts';
-import type { Task } from '../pools/Pool.ts';
+import type { MapOptions, Task } from '../pools/Pool.ts';
 import { describe } from '../pools/task.ts';
 
 /** What {@link mapStream} needs of a pool: its lazy, ordered `map` (`ThreadPool`, `ProcessPool`). */

@@ -19,7 +19,7 @@ function scripted(scheduler: TestScheduler, maxWorkers: number, at: (t: number) 
     maxWorkers,
     get stats(): PoolStats {
       const t = scheduler.now();
-      return { state: 'open', workers: maxWorkers, busy: 0, queued: 0, completed: 0, failed: 0, busyTime: 0, uptime: t, utilization: 0, ...at(t) };
+      return { state: 'open', workers: maxWorkers, busy: 0, queued: 0, completed: 0, failed: 0, cancelled: 0, busyTime: 0, uptime: t, utilization: 0, ...at(t) };
     },
   };
 }
@@ -74,7 +74,7 @@ describe('poolStats in virtual time', () => {
         maxWorkers: 1,
         get stats(): PoolStats {
           if (++calls === 3) throw new Error('gone');
-          return { state: 'open', workers: 1, busy: 0, queued: 0, completed: 0, failed: 0, busyTime: 0, uptime: scheduler.now(), utilization: 0 };
+          return { state: 'open', workers: 1, busy: 0, queued: 0, completed: 0, failed: 0, cancelled: 0, busyTime: 0, uptime: scheduler.now(), utilization: 0 };
         },
       };
       expectObservable(poolStats(pool, { interval: 5, scheduler })).toBe('a 4ms a 4ms #', { a: expect.anything() }, new Error('gone'));
