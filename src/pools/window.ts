@@ -206,7 +206,10 @@ export class BatchWindow<T, R> {
 
   #concurrency(): number {
     const { concurrency } = this.#options;
-    return concurrency === 'auto' ? (this.#pool.batching?.(this.#fn).concurrency ?? this.#pool.maxWorkers) : concurrency;
+    if (concurrency !== 'auto') return concurrency;
+    const { chunksize } = this.#options;
+    const hint = this.#pool.batching?.(this.#fn, chunksize === 'auto' ? undefined : chunksize);
+    return hint?.concurrency ?? this.#pool.maxWorkers;
   }
 
   #cancelFrom(from: number, reason: AbortError): void {
