@@ -1,6 +1,6 @@
 export { ThreadPool } from './ThreadPool.ts';
 export { ProcessPool } from './ProcessPool.ts';
-export { WorkerPool } from './engine.ts';
+export { WorkerPool } from './WorkerPool.ts';
 export { task, isTaskRef } from './task.ts';
 export { isPoolWorker } from './worker-flag.ts';
 export { transfer } from './transfer.ts';
