@@ -64,7 +64,7 @@ export function piscinaLibrary(adapter: string, library: string, pool: PiscinaLi
  * lines$.pipe(mapOnPool(fromPiscina(piscina), hash)).subscribe(console.log); // in input order
  * ```
  * @param piscina A `Piscina` instance (piscina 5; any object with `run` and `options.maxThreads`).
- * @returns A {@link Pool} for `mapOnPool`, `mapSettled`, `mapStream`.
+ * @returns A {@link Pool} for `mapOnPool` and `mapSettled`.
  */
 export function fromPiscina(piscina: PiscinaLike): Pool {
   return new AdaptedPool(piscinaLibrary('fromPiscina', 'a Piscina instance', piscina));

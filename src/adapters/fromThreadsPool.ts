@@ -76,7 +76,7 @@ function threadsMaxWorkers(pool: object): number {
  * ```
  * @param pool A threads.js `Pool` (threads 1.x).
  * @param call How a value runs on a worker; default: `worker[task.name](value)`.
- * @returns A {@link Pool} for `mapOnPool`, `mapSettled`, `mapStream`.
+ * @returns A {@link Pool} for `mapOnPool` and `mapSettled`.
  */
 export function fromThreadsPool<W = any>(pool: ThreadsPoolLike<W>, call?: ThreadsCall<W>): Pool {
   const adapter = 'fromThreadsPool';

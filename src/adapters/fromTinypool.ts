@@ -25,7 +25,7 @@ export type TinypoolLike = PiscinaLike;
  * lines$.pipe(mapOnPool(fromTinypool(pool), task<(s: string) => string>(new URL('./worker.mjs', import.meta.url), 'hash')));
  * ```
  * @param pool A `Tinypool` instance (tinypool 2; any object with `run` and `options.maxThreads`).
- * @returns A {@link Pool} for `mapOnPool`, `mapSettled`, `mapStream`.
+ * @returns A {@link Pool} for `mapOnPool` and `mapSettled`.
  */
 export function fromTinypool(pool: TinypoolLike): Pool {
   return new AdaptedPool(piscinaLibrary('fromTinypool', 'a Tinypool instance', pool));

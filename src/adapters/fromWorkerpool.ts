@@ -67,7 +67,7 @@ function portable(fn: AnyFn): AnyFn {
  * numbers$.pipe(mapOnPool(fromWorkerpool(pool), (n: number) => n * n)); // inline, self-contained
  * ```
  * @param pool A workerpool `Pool` (workerpool 10; any object with `exec` and `maxWorkers`).
- * @returns A {@link Pool} for `mapOnPool`, `mapSettled`, `mapStream`.
+ * @returns A {@link Pool} for `mapOnPool` and `mapSettled`.
  */
 export function fromWorkerpool(pool: WorkerpoolLike): Pool {
   const adapter = 'fromWorkerpool';

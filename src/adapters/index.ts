@@ -1,7 +1,7 @@
 /**
  * `rxjs-pools/adapters`: the operators over the pools users already have. Each adapter turns a
  * piscina, tinypool, workerpool or threads.js pool into a {@link Pool}, so `mapOnPool` (and
- * `mapSettled`, `mapStream`) give it order, bounds, backpressure and cancellation. None of them
+ * `mapSettled`) give it order, bounds, backpressure and cancellation. None of them
  * imports its library: they call the pool object you pass, so the libraries stay optional peers.
  */
 export { fromPiscina, type PiscinaLike } from './fromPiscina.ts';

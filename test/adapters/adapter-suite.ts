@@ -8,6 +8,7 @@
 import { from, lastValueFrom, Subject, toArray } from 'rxjs';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { mapOnPool } from '../../src/operators/mapOnPool.ts';
+import { mapSettled } from '../../src/streams/mapSettled.ts';
 import { TaskError, TaskTimeoutError } from '../../src/errors.ts';
 import type { AnyFn, BatchResult, Pool, Task, TaskRef } from '../../src/pools/Pool.ts';
 import { prng } from '../fixtures/prng.ts';
@@ -80,11 +81,16 @@ export function adapterSuite(subject: AdapterSubject): void {
   /** One pool of 4 workers for the tests that leave its workers alone (fewer start-ups). */
   let common: Promise<Opened> | undefined;
   const shared = () => (common ??= subject.open(4));
+  /** One pool of 1 worker for the runBatch cancel tests, each of which leaves it idle. */
+  let single: Promise<Opened> | undefined;
+  const solo = () => (single ??= subject.open(1));
   afterAll(async () => {
-    if (common === undefined) return;
-    const o = await common;
-    await o.close();
-    expect(o.alive()).toBe(0);
+    for (const pending of [common, single]) {
+      if (pending === undefined) continue;
+      const o = await pending;
+      await o.close();
+      expect(o.alive()).toBe(0);
+    }
   });
   afterEach(async () => {
     // Nothing outlives a test: every library pool is terminated and reports no worker left.
@@ -167,6 +173,15 @@ export function adapterSuite(subject: AdapterSubject): void {
         expect(results).toEqual([]);
       },
     );
+    test('mapSettled over the adapter yields every outcome, failures included, in input order', async () => {
+      const { pool, task } = await shared();
+      const items = [0, 1, 2, 3].map((i) => ({ i, ms: 0, fail: 2 }));
+      const outcomes = [];
+      for await (const r of mapSettled(pool, task<(item: Item & { fail: number }) => number>('failing'), items)) {
+        outcomes.push(r.ok ? r.value : `error: ${r.error.message}`);
+      }
+      expect(outcomes).toEqual([0, 1, 'error: item 2 failed', 3]);
+    });
   });
 
   describe(`${subject.name}: runBatch`, () => {
@@ -205,7 +220,7 @@ export function adapterSuite(subject: AdapterSubject): void {
 
     test('a queued batch cancelled never runs and never calls back; the ones after it run', async () => {
       await using gate = await openGate();
-      const { pool, task } = await open(1);
+      const { pool, task } = await solo();
       const gated = task('gated');
       const first = runBatch<number>(pool, gated, [{ path: gate.path, value: 0 }]);
       await gate.whenStarted(0); // the only worker is busy: what follows waits in the library's queue
@@ -225,7 +240,7 @@ export function adapterSuite(subject: AdapterSubject): void {
 
     test('a running batch cancelled gets no callback, and the pool serves the next batch', async () => {
       await using gate = await openGate();
-      const { pool, task } = await open(1);
+      const { pool, task } = await solo();
       const calls: unknown[] = [];
       const cancel = pool.runBatch(task<(item: Gated) => number>('gated'), [{ path: gate.path, value: 0 }], (...args) => calls.push(args));
       await gate.whenStarted(0);
@@ -239,7 +254,7 @@ export function adapterSuite(subject: AdapterSubject): void {
 
     test('`timeout` fails the batch with TaskTimeoutError and cancels the item through the library', async () => {
       await using gate = await openGate();
-      const { pool, task } = await open(1);
+      const { pool, task } = await solo();
       expect((await runBatch<number>(pool, task('inc'), [0]).settled).result!.values).toEqual([1]); // the worker is up
       const { error, sync } = await runBatch(pool, task('gated'), [{ path: gate.path, value: 0 }], { timeout: 250 }).settled;
       expect(sync).toBe(false);
