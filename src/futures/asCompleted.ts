@@ -56,7 +56,7 @@ interface Waiter<P extends PromiseLike<unknown>> {
  * @param options `timeout`; validated now.
  * @returns An async iterator of outcomes, in the order the promises settle.
  */
-export function asCompleted<P extends PromiseLike<unknown>>(promises: Iterable<P>, options?: AsCompletedOptions): AsyncIterableIterator<Outcome<P>, undefined, undefined> {
+export function asCompleted<P extends PromiseLike<unknown>>(promises: Iterable<P>, options?: AsCompletedOptions): AsyncIterableIterator<Outcome<P>> {
   const { timeout } = checkOptions('asCompleted', options, ['timeout']);
   const distinct = distinctPromises('asCompleted', promises);
   const deadline = performance.now() + timeout;
@@ -112,7 +112,7 @@ export function asCompleted<P extends PromiseLike<unknown>>(promises: Iterable<P
   });
   if (closed) stop(); // a foreign thenable called back during watch, before `stop` was set
 
-  const iterator: AsyncIterableIterator<Outcome<P>, undefined, undefined> = {
+  const iterator: AsyncIterableIterator<Outcome<P>> = {
     next() {
       const outcome = arrived.shift();
       if (outcome !== undefined) return Promise.resolve({ value: outcome, done: false });
