@@ -61,8 +61,8 @@ function threadsMaxWorkers(pool: object): number {
  *   its queue (it never runs). A task already running **cannot be stopped**: it runs to its end on
  *   the worker, which stays busy until then, and its result is discarded. (threads.js also never
  *   settles a cancelled task's promise; the adapter does not wait for it.)
- * - threads.js leaves a task pending forever when its worker exits (see the README): pass a
- *   `timeout` where the consumer allows one (`mapSettled`, `runBatch`).
+ * - threads.js leaves a task pending forever when its worker exits (see the README): if that can
+ *   happen, put RxJS's `timeout({ each: ms })` after the operator (or give `runBatch` a `timeout`).
  * - The pool stays yours: `await pool.terminate()` when done.
  *
  * ## Example
