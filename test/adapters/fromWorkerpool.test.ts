@@ -45,6 +45,11 @@ describe('fromWorkerpool: its own', () => {
         return square(n) + twice(n);
       };
       expect(await lastValueFrom(from([1, 2, 3]).pipe(mapOnPool(adapted, squareSum), toArray()))).toEqual([3, 8, 15]);
+      // What tsx leaves in a function's source (esbuild's keepNames): workerpool's own exec(fn)
+      // fails on it with "__name is not defined"; the adapter defines the helper for it.
+      const asTsxEmitsIt = new Function('n', 'var square = __name(function (k) { return k * k; }, "square");\nreturn square(n);') as (n: number) => number;
+      expect(await lastValueFrom(from([4]).pipe(mapOnPool(adapted, asTsxEmitsIt), toArray()))).toEqual([16]);
+      await expect(pool.exec(asTsxEmitsIt, [4])).rejects.toThrow('__name is not defined');
     } finally {
       await pool.terminate();
     }
