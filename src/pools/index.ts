@@ -30,3 +30,5 @@ export type {
   MapOptions,
   SubmitOptions,
 } from './Pool.ts';
+// asCompleted and wait need no rxjs: they belong with the pools whose promises they wait for.
+export { asCompleted, wait, WaitTimeoutError, type AsCompletedOptions, type WaitOptions, type WaitResult, type ReturnWhen, type Outcome } from '../futures/index.ts';
