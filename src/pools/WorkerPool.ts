@@ -167,9 +167,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
    * @param options.force Also stop the workers now, whatever they are running. @default false
    */
   shutdown(options: { wait?: boolean; cancelPending?: boolean; force?: boolean } = {}): Promise<void> {
-    const { wait = true, force = false } = options;
-    const cancelPending = options.cancelPending ?? force;
-    for (const [name, value] of [['wait', wait], ['cancelPending', cancelPending], ['force', force]] as const) {
+    const { wait = true, force = false, cancelPending = force } = options;
+    for (const [name, value] of [['wait', wait], ['force', force], ['cancelPending', cancelPending]] as const) {
       if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
     }
     if (force && options.cancelPending === false) throw new TypeError('`force` cancels pending tasks: it cannot be combined with `cancelPending: false`');
