@@ -71,6 +71,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #state: 'open' | 'closing' | 'broken' = 'open';
   #broken: BrokenPoolError | undefined;
   #startupFailures = 0;
+  /** Why the first worker of the current run of start-up deaths died: the BrokenPoolError's cause. */
+  #firstStartupFailure: unknown;
   #stealTimer: Deadline | null = null;
   #pumpQueued = false;
   #completed = 0;
@@ -707,11 +709,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       if (!wasReady) {
         this.#requeue(held);
-        if (++this.#startupFailures >= MAX_STARTUP_FAILURES) {
+        if (++this.#startupFailures === 1) this.#firstStartupFailure = cause ?? new Error(`The first worker ${how}`);
+        if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
           this.#break(
             new BrokenPoolError(
               `${this.#kind} workers keep dying during start-up (${this.#startupFailures} in a row; the last ${how}), so no more are started`,
-              { cause },
+              { cause: this.#firstStartupFailure },
             ),
           );
         }

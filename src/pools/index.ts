@@ -30,5 +30,6 @@ export type {
   MapOptions,
   SubmitOptions,
 } from './Pool.ts';
-// asCompleted and wait need no rxjs: they belong with the pools whose promises they wait for.
-export { asCompleted, wait, WaitTimeoutError, type AsCompletedOptions, type WaitOptions, type WaitResult, type ReturnWhen, type Outcome } from '../futures/index.ts';
+// The errors, asCompleted and wait need no rxjs: they belong with the pools (`instanceof` works without loading rxjs).
+export * from '../errors.ts';
+export { asCompleted, wait, type AsCompletedOptions, type WaitOptions, type WaitResult, type ReturnWhen, type Outcome } from '../futures/index.ts';

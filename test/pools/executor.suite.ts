@@ -379,6 +379,30 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       expect(pool.stats.workers).toBe(0);
     });
 
+    test("the BrokenPoolError's cause is the first start-up failure of the run, the message names the last", async () => {
+      const { mkdtempSync, rmSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(join(tmpdir(), 'rxjs-pools-broken-'));
+      try {
+        // Each worker in turn exits with the next code: 11, 12, 13.
+        const countedExit = (path: string) => {
+          const fs = process.getBuiltinModule('node:fs');
+          const n = fs.existsSync(path) ? Number(fs.readFileSync(path, 'utf8')) + 1 : 1;
+          fs.writeFileSync(path, String(n));
+          process.exit(10 + n);
+        };
+        const pool = new Pool({ maxWorkers: 1, initializer: countedExit, initArgs: [join(dir, 'count')] });
+        const error = (await pool.submit((n: number) => n, [1]).catch((e: unknown) => e)) as BrokenPoolError;
+        expect(error).toBeInstanceOf(BrokenPoolError);
+        expect(error.message).toMatch(/the last exited with code 13/);
+        expect(String((error.cause as Error).message)).toMatch(/exited with code 11/);
+        await pool.shutdown();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('an initializer that throws breaks the pool, its error as the cause', async () => {
       const pool = new Pool({ maxWorkers: 1, initializer: () => { throw new RangeError('no config'); } });
       const error = (await pool.submit((n: number) => n, [1]).catch((e: unknown) => e)) as BrokenPoolError;
