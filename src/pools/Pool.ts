@@ -136,10 +136,11 @@ export interface MapOptions extends Omit<SubmitOptions, 'transfer'> {
   readonly buffersize?: number;
   /**
    * Items sent to a worker in one message, at most. Larger chunks amortise the cost of a message
-   * over many tiny tasks; a worker crash or timeout fails the whole chunk it was running. `'auto'`
-   * sizes each batch from the task's measured time. A chunk never waits to fill: what has been
-   * read goes out as soon as there is room.
-   * @default 1
+   * over many tiny tasks; a worker crash or timeout fails the whole chunk it was running (an item
+   * that throws fails alone). `'auto'` sizes each batch from the task's measured time: one item
+   * until it is measured and for slow tasks, up to about a millisecond of work (at most 1024
+   * items) for tiny ones. A chunk never waits to fill: what has been read goes out at once.
+   * @default 'auto'
    */
   readonly chunksize?: number | 'auto';
   /**

@@ -52,10 +52,10 @@ export function checkPullArguments(
   ) {
     throw new TypeError(`Expected \`iterable\` to be an iterable or async iterable, got ${describe(iterable)}`);
   }
-  const chunksize = options.chunksize === undefined || options.chunksize === 'auto' ? (options.chunksize ?? 1) : expectChunksize(options.chunksize);
+  const chunksize = options.chunksize === undefined ? 'auto' : expectChunksize(options.chunksize);
   const buffersize =
     options.buffersize === undefined ? undefined : expectInteger('buffersize', options.buffersize, chunksize === 'auto' ? 1 : chunksize);
-  return { chunksize: chunksize as number | 'auto', buffersize };
+  return { chunksize, buffersize };
 }
 
 /** `chunksize`: an integer from 1 and up, or `'auto'`. */

@@ -16,8 +16,13 @@ export const MAX_DEPTH = 64;
 export const FLUSH_LATER_AT = 8;
 /** `chunksize: 'auto'`: about this much work per message … */
 export const AUTO_BATCH_MS = 1;
-/** … in at most this many items. */
-export const MAX_AUTO_CHUNK = 4096;
+/**
+ * … in at most this many items (past a few hundred items a message costs nothing more per item;
+ * what grows is the memory a batch holds).
+ */
+export const MAX_AUTO_CHUNK = 1024;
+/** The hint never asks for more items in flight than this per worker, whatever the batch size. */
+export const MAX_ITEMS_PER_WORKER = 4096;
 
 /** Folds a worker's measurement of one message into the function's time per item. */
 export function measure(def: Definition, ms: number, items: number): void {
@@ -44,11 +49,12 @@ export function autoChunk(def: Definition): number {
 
 /**
  * The feeding that keeps `maxWorkers` workers busy with `def`: each worker's pipeline full (its
- * depth for that batch size) plus one batch each waiting in the pool's queue, so a worker that
- * answers finds its next batch without a round trip to the caller. Slow or unmeasured tasks get
- * `2 × maxWorkers` (at most `maxWorkers` run; the rest wait in the queue).
+ * depth for that batch size, within MAX_ITEMS_PER_WORKER items) plus one batch each waiting in the
+ * pool's queue, so a worker that answers finds its next batch without a round trip to the caller.
+ * Slow or unmeasured tasks get `2 × maxWorkers` (at most `maxWorkers` run; the rest wait).
  */
 export function batchingFor(def: Definition, maxWorkers: number, chunksize?: number): Batching {
   const chunk = chunksize ?? autoChunk(def);
-  return { concurrency: maxWorkers * (depthFor(def, chunk) + 1), chunksize: chunk };
+  const depth = Math.max(1, Math.min(depthFor(def, chunk), Math.floor(MAX_ITEMS_PER_WORKER / chunk)));
+  return { concurrency: maxWorkers * (depth + 1), chunksize: chunk };
 }

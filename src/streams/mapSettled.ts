@@ -21,7 +21,7 @@ export interface MapSettledOptions {
    * Items sent to a worker in one message, at most; `'auto'` sizes each batch from the task's
    * measured time. A chunk never waits to fill: whatever has been read when the source pauses (a
    * live feed between records) goes out at once.
-   * @default 1
+   * @default 'auto'
    */
   readonly chunksize?: number | 'auto';
   /**
