@@ -34,7 +34,7 @@ export async function loadExport(url, name) {
   const globals = /** @type {Record<PropertyKey, unknown>} */ (globalThis);
   if (isTypeScript(url)) {
     try {
-      await (typescript ??= registerTsx());
+      await prepareTypeScript();
     } catch (error) {
       throw explainTsx(url, error);
     }
@@ -71,6 +71,15 @@ export function isTypeScript(url) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Makes this worker able to import TypeScript: registers tsx the first time (see registerTsx);
+ * later calls share that one registration, and its failure.
+ * @returns {Promise<void>}
+ */
+export function prepareTypeScript() {
+  return (typescript ??= registerTsx());
 }
 
 /**

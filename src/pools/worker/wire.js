@@ -21,7 +21,10 @@ export const Op = /** @type {const} */ ({
   /** Exit now (the worker is idle: recycled, idle too long, or the pool shut down). */
   Exit: 6,
   // worker → pool
-  /** The worker is up and its initializer (if any) succeeded. */
+  /**
+   * The worker is up, has its first frame in hand (tsx registered if that frame defines a
+   * TypeScript module) and its initializer (if any) succeeded: the first task's clock starts.
+   */
   Ready: 10,
   /** A task returned: its value and how long it ran (ms). */
   Ok: 11,
