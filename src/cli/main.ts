@@ -38,8 +38,8 @@ export interface Io {
 /** Invalid-line reports that may wait for earlier records' results (ordered runs). */
 const MAX_HELD = 1024;
 
-const fromSource = import.meta.url.endsWith('.ts');
-const probeTask = task<(url: string, name: string) => Promise<void>>(new URL(fromSource ? './probe.ts' : './probe.js', import.meta.url), 'probe');
+// Plain JavaScript in src/ and dist/ alike, so the workers need no tsx for it.
+const probeTask = task<(url: string, name: string) => Promise<void>>(new URL('./probe.js', import.meta.url), 'probe');
 
 export function help(): string {
   return `Usage: rxjs-pools map <module> <export> [options] [file]
