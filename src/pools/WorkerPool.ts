@@ -24,7 +24,6 @@ import {
   BrokenPoolError,
   DataCloneError,
   PoolShutdownError,
-  RecursivePoolError,
   TaskTimeoutError,
   WorkerCrashedError,
 } from '../errors.ts';
@@ -32,8 +31,11 @@ import { Deadline } from './Deadline.ts';
 import { Definitions, type Definition } from './definitions.ts';
 import { Job, JobPhase, JobQueue, type Settle } from './Job.ts';
 import { mapPool } from './map.ts';
-import { expectDuration, type ResolvedPoolOptions } from './options.ts';
+import { checkSubmitOptions, type ResolvedPoolOptions } from './options.ts';
 import { Outbox } from './Outbox.ts';
+import { AbortWatch } from './signals.ts';
+import { Tally } from './Tally.ts';
+import { refuseRecursivePool } from './worker-flag.ts';
 import { batchingFor, depthFor, measure, stallMs } from './pipeline.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from './Pool.ts';
 import { CLAIMS, Claim, Op, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
@@ -64,8 +66,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   readonly #queue = new JobQueue();
   readonly #defs = new Definitions();
   readonly #outbox = new Outbox((slot, message, error) => this.#cloneFailed(slot, message, error));
-  /** One abort listener per signal, however many jobs share it; its jobs are cancelled in one pass. */
-  readonly #bySignal = new Map<AbortSignal, { readonly jobs: Set<Job>; readonly listener: () => void }>();
+  readonly #signals = new AbortWatch((jobs, reason) => {
+    const error = new AbortError('The task was aborted', { cause: reason });
+    for (const job of jobs) this.#cancel(job, error, true);
+  });
   readonly #initDef: Definition | undefined;
   #nextId = 1;
   #state: 'open' | 'closing' | 'broken' = 'open';
@@ -75,24 +79,13 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #firstStartupFailure: unknown;
   #stealTimer: Deadline | null = null;
   #pumpQueued = false;
-  #completed = 0;
-  #failed = 0;
-  #cancelled = 0;
-  #busyTime = 0;
+  readonly #tally = new Tally();
   readonly #createdAt = performance.now();
   #exited: Promise<void> | undefined;
   #resolveExited: (() => void) | undefined;
 
   protected constructor(kind: string, options: ResolvedPoolOptions, spawn: Spawn) {
-    const importing = (globalThis as Record<PropertyKey, unknown>)[Symbol.for('rxjs-pools.importing')];
-    if (importing) {
-      throw new RecursivePoolError(
-        `A ${kind} was created while a pool worker was importing the task module ${String(importing)}, so every ` +
-          `worker would start a pool of its own. Create pools only in code that runs in your main program: keep ` +
-          `tasks in a module that does not create pools, or guard the creation with \`if (!isPoolWorker())\` ` +
-          `(from rxjs-pools) — Node's version of Python's \`if __name__ == "__main__":\``,
-      );
-    }
+    refuseRecursivePool(kind);
     this.#kind = kind;
     this.#options = options;
     this.#spawn = spawn;
@@ -208,12 +201,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       workers,
       busy,
       queued: this.#queue.size,
-      completed: this.#completed,
-      failed: this.#failed,
-      cancelled: this.#cancelled,
-      busyTime: this.#busyTime,
+      completed: this.#tally.completed,
+      failed: this.#tally.failed,
+      cancelled: this.#tally.cancelled,
+      busyTime: this.#tally.busyTime,
       uptime,
-      utilization: uptime > 0 ? Math.min(1, this.#busyTime / (this.maxWorkers * uptime)) : 0,
+      utilization: uptime > 0 ? Math.min(1, this.#tally.busyTime / (this.maxWorkers * uptime)) : 0,
     };
   }
 
@@ -234,40 +227,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     if (signal?.aborted) throw new AbortError('The task was aborted before it was submitted', { cause: signal.reason });
     const job = new Job(this.#nextId++, def, payload, batch, settle, timeout ?? this.#options.taskTimeout, transfer, signal);
-    if (signal) this.#watch(signal, job);
+    if (signal) this.#signals.watch(signal, job);
     this.#queue.push(job);
     this.#pump();
     return (reason?: unknown) => {
       if (job.pending) this.#cancel(job, new AbortError('The task was cancelled', { cause: reason }), false);
     };
-  }
-
-  /** One listener per signal: aborting it cancels all of its jobs in one pass, then dispatches once. */
-  #watch(signal: AbortSignal, job: Job): void {
-    let entry = this.#bySignal.get(signal);
-    if (!entry) {
-      const jobs = new Set<Job>();
-      const listener = () => {
-        this.#bySignal.delete(signal);
-        const error = new AbortError('The task was aborted', { cause: signal.reason });
-        for (const aborted of jobs) this.#cancel(aborted, error, true);
-      };
-      entry = { jobs, listener };
-      this.#bySignal.set(signal, entry);
-      signal.addEventListener('abort', listener, { once: true });
-    }
-    entry.jobs.add(job);
-  }
-
-  #unwatch(job: Job): void {
-    const signal = job.signal!;
-    const entry = this.#bySignal.get(signal);
-    if (!entry) return;
-    entry.jobs.delete(job);
-    if (entry.jobs.size === 0) {
-      this.#bySignal.delete(signal);
-      signal.removeEventListener('abort', entry.listener);
-    }
   }
 
   // ── dispatch ──────────────────────────────────────────────────────────────────────────────────
@@ -424,7 +389,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const job = slot.inflight[index]!;
     if (slot.phase === SlotPhase.Starting) this.#onReady(slot);
     measure(job.def, ms, job.size);
-    this.#busyTime += ms;
+    this.#tally.busyTime += ms;
     // Out of the pipeline first, settled next (its caller may submit more, to this very worker),
     // and only then is the worker's next head started or the worker idled.
     slot.inflight.splice(index, 1);
@@ -458,20 +423,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     job.timer?.clear();
     job.timer = null;
     if (settled) return; // counted and reported when it was held
-    if (job.signal) this.#unwatch(job);
-    if (error instanceof AbortError) {
-      this.#cancelled += job.size;
-    } else if (error) {
-      this.#failed += job.size;
-    } else if (job.batch) {
-      const errors = (value as BatchResult<unknown>).errors;
-      let failed = 0;
-      if (errors) for (const e of errors) if (e) failed++;
-      this.#failed += failed;
-      this.#completed += job.size - failed;
-    } else {
-      this.#completed++;
-    }
+    if (job.signal) this.#signals.unwatch(job.signal, job);
+    this.#tally.count(job.size, job.batch, error, value);
     if (notify) job.settle(error, value);
   }
 
@@ -738,16 +691,4 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #checkExited(): void {
     if (this.#state !== 'open' && this.#slots.size === 0 && this.#queue.size === 0) this.#resolveExited?.();
   }
-}
-
-function checkSubmitOptions(options: SubmitOptions | undefined): { signal?: AbortSignal; timeout?: number; transfer?: TransferListItem[] } {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
-  const { signal, timeout, transfer } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
-  }
-  if (timeout !== undefined) expectDuration('timeout', timeout);
-  if (transfer !== undefined && !Array.isArray(transfer)) throw new TypeError(`Expected \`transfer\` to be an array, got ${describe(transfer)}`);
-  return { signal, timeout, transfer: transfer as TransferListItem[] | undefined };
 }

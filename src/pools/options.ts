@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { Task } from './Pool.ts';
+import type { TransferListItem } from 'node:worker_threads';
+import type { SubmitOptions, Task } from './Pool.ts';
 import { describe, isTaskRef } from './task.ts';
 import { inheritableExecArgv } from './exec-argv.ts';
 
@@ -182,4 +183,17 @@ export function validateProcessPoolOptions(
     }
   }
   return { ...resolveCommon(options), execArgv, env };
+}
+
+/** Checks `submit`'s per-call options. */
+export function checkSubmitOptions(options: SubmitOptions | undefined): { signal?: AbortSignal; timeout?: number; transfer?: TransferListItem[] } {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
+  const { signal, timeout, transfer } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (timeout !== undefined) expectDuration('timeout', timeout);
+  if (transfer !== undefined && !Array.isArray(transfer)) throw new TypeError(`Expected \`transfer\` to be an array, got ${describe(transfer)}`);
+  return { signal, timeout, transfer: transfer as TransferListItem[] | undefined };
 }
