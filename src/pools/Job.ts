@@ -5,7 +5,8 @@
  *     Queued ──send──► Sent ──answer──────────────────────────────► Done
  *       ▲               │ ├─recall (process: Cancel sent)──► Recalling ──dropped──► Queued (steal) | Done (rejected)
  *       │               │ │                                     └──answered──► Done (its answer counts)
- *       │               │ └─cancel, may have started──► Held ──dropped | answered──► Done (nobody waits)
+ *       │               │ ├─cancel, may have started──► Held ──dropped | answered──► Done (nobody waits)
+ *       │               │ └─close (a stream its consumer left: Close sent)──► Closing ──answered | dropped | its worker stopped──► Done
  *       └──requeue──────┘ (its worker died or was stopped before it started)
  */
 
@@ -13,6 +14,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { AbortError } from '../errors.ts';
 import type { Deadline } from './Deadline.ts';
 import type { Definition } from './definitions.ts';
+import type { StreamChannel } from './stream.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
 
 export const JobPhase = {
@@ -33,6 +35,12 @@ export const JobPhase = {
   Held: 3,
   /** Settled, and out of every queue and pipeline. */
   Done: 4,
+  /**
+   * A stream whose consumer left while it ran (Close sent): its worker is calling the iterator's
+   * `return()`. Settled with `recallReason` when the worker answers or drops it, or is stopped
+   * (after STREAM_CLOSE_MS); the worker then serves other tasks. Its channel waits for it.
+   */
+  Closing: 5,
 } as const;
 export type JobPhase = (typeof JobPhase)[keyof typeof JobPhase];
 
@@ -43,9 +51,9 @@ export class Job {
   phase: JobPhase = JobPhase.Queued;
   /** The worker holding it (Sent, Recalling, Held). */
   slot: WorkerSlot | null = null;
-  /** Its running limit, armed once it is at the head of a ready worker's pipeline. */
-  timer: Deadline | null = null;
-  /** Recalling: why it is asked back; undefined for a steal (it is requeued if dropped). */
+  /** Its running limit, armed once it is at the head of a ready worker's pipeline (a stream's pauses while it waits for credits). */
+  timer: Pick<Deadline, 'clear'> | null = null;
+  /** Recalling: why it is asked back; undefined for a steal (it is requeued if dropped). Closing: why it is closed. */
   recallReason: AbortError | undefined = undefined;
   /** Its number on the worker it was sent to (its cell in that worker's claims). */
   seq = 0;
@@ -62,6 +70,8 @@ export class Job {
     readonly timeout: number,
     readonly transfer: TransferListItem[] | undefined,
     readonly signal: AbortSignal | undefined,
+    /** A streaming task's channel (credits, values, its consumer); undefined for Run and Batch. */
+    readonly stream?: StreamChannel,
   ) {}
 
   /** Tasks it counts for (a batch counts each item). */

@@ -5,7 +5,7 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import { FLUSH_LATER_AT } from './pipeline.ts';
-import { Op, type ToWorker } from './protocol.ts';
+import { Op, carriesTask, type ToWorker } from './protocol.ts';
 import { SlotPhase, type WorkerSlot } from './WorkerSlot.ts';
 
 export class Outbox {
@@ -66,7 +66,7 @@ export class Outbox {
   #postEach(slot: WorkerSlot, frame: ToWorker[]): void {
     for (const message of frame) {
       try {
-        const job = message[0] === Op.Run || message[0] === Op.Batch ? slot.inflight.find((j) => j.id === message[1]) : undefined;
+        const job = carriesTask(message) ? slot.inflight.find((j) => j.id === message[1]) : undefined;
         slot.transport.post([message], job?.transfer);
       } catch (error) {
         this.#onCloneFailure(slot, message, error);

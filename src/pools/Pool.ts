@@ -62,6 +62,57 @@ export interface RunBatchOptions {
 }
 
 /**
+ * What a streaming task's values go to ({@link Pool.runStream}): batches of values in the order the
+ * task yielded them, then exactly one `end`. Neither is called synchronously from within
+ * `runStream` or `request`, and neither after `cancel`.
+ */
+export interface StreamSink<R> {
+  /** Values the task yielded, in order (one or more; several when they come fast). */
+  next(values: readonly R[]): void;
+  /**
+   * The stream ended: `error` is undefined when the task's iterable was done, else what ended it
+   * (the task's own error, with the same fidelity as `submit`'s, or a pool error such as
+   * `WorkerCrashedError` or `TaskTimeoutError`), always after every value received before it.
+   */
+  end(error: Error | undefined): void;
+}
+
+/** The consumer's side of a stream started by {@link Pool.runStream}. */
+export interface StreamControl {
+  /**
+   * Credits: lets the task yield `n` more values. A task never yields more in all than it was
+   * granted; it waits (and its worker with it) until the consumer asks for more.
+   */
+  request(n: number): void;
+  /**
+   * Ends the stream early. Queued, it never starts; running, its worker stops pulling and calls
+   * the iterator's `return()`, so the task's `finally` blocks run, and then serves other tasks
+   * (a worker that does not get there within a grace period is stopped). Nothing reaches the sink
+   * afterwards. Idempotent. Resolves once the task has stopped, with the error its `return()`
+   * threw, if any (it never rejects).
+   */
+  cancel(reason?: unknown): Promise<Error | undefined>;
+}
+
+/** Per-stream options of {@link Pool.runStream}. */
+export interface RunStreamOptions {
+  /**
+   * Milliseconds the task may run, the time it waits for credits not counted (a slow consumer
+   * never times a stream out); the pool's own limit when absent.
+   */
+  readonly timeout?: number;
+  /** ArrayBuffers (and ports) to move to the worker with the arguments instead of copying (threads only). */
+  readonly transfer?: readonly import('node:worker_threads').TransferListItem[];
+}
+
+/** The values a streaming task yields: `R` for a function returning (a promise of) an `AsyncIterable<R>` or `Iterable<R>`. */
+export type StreamValue<F extends AnyFn> =
+  Awaited<ReturnType<F>> extends AsyncIterable<infer R> ? R : Awaited<ReturnType<F>> extends Iterable<infer R> ? R : never;
+
+/** A function that can be a streaming task: an async generator function, a generator function, or one returning an (async) iterable. */
+export type StreamFn<A extends unknown[] = any[], R = unknown> = (...args: A) => AsyncIterable<R> | Iterable<R> | PromiseLike<AsyncIterable<R> | Iterable<R>>;
+
+/**
  * How a pool would like to be fed a task right now: the hint behind the operators' and `map`'s
  * defaults (`concurrency`, `chunksize: 'auto'`). It changes as the pool measures the task.
  */
@@ -87,6 +138,12 @@ export interface Pool {
    * `VirtualPool`) get `concurrency: maxWorkers` and `chunksize: 1`.
    */
   batching?(fn: Task, chunksize?: number): Batching;
+  /**
+   * Optional: runs `fn(...args)` as a stream (the task returns an async or sync iterable) and hands
+   * its values to `sink` as they are produced, never more than `request` allowed. What
+   * `flatMapOnPool` and `pool.stream` run on; `ThreadPool`, `ProcessPool` and `VirtualPool` have it.
+   */
+  runStream?<R>(fn: Task<StreamFn<any[], R>>, args: readonly unknown[], sink: StreamSink<R>, options?: RunStreamOptions): StreamControl;
 }
 
 /** A snapshot of what a pool is doing. */
@@ -124,6 +181,24 @@ export interface SubmitOptions {
   readonly timeout?: number;
   /** ArrayBuffers (and ports) to move to the worker instead of copying (threads only). */
   readonly transfer?: readonly import('node:worker_threads').TransferListItem[];
+}
+
+/** Options of `pool.stream`. */
+export interface StreamOptions extends SubmitOptions {
+  /**
+   * Milliseconds the task may run (the time it waits for the consumer not counted, so a slow
+   * consumer never times a stream out); overrides the pool's `taskTimeout`. Past it the stream
+   * throws `TaskTimeoutError` after the values before it, and the worker is replaced.
+   */
+  readonly timeout?: number;
+  /**
+   * Values the task may yield ahead of the consumer, at most: the credits its worker holds. The
+   * worker waits once it is that far ahead, and is granted more as the consumer takes values
+   * (half the window at a time). Larger windows carry more values per message; 1 makes the task
+   * yield in lockstep with the consumer.
+   * @default 1024
+   */
+  readonly buffersize?: number;
 }
 
 /** Options of `pool.map`. */

@@ -14,7 +14,8 @@
  * Jobs and worker slots each keep their lifecycle in one field (`Job.phase`, `WorkerSlot.phase`),
  * with the transitions here: #send, #requeue, #recall, #hold, #finish for jobs; #startWorker,
  * #onReady, #drain, #leave, #kill, #onExit for slots. `pipeline.ts` holds the rules (depth,
- * stealing, batching); `Outbox.ts` the framing; `definitions.ts` the functions; `map.ts` `map`.
+ * stealing, batching); `Outbox.ts` the framing; `definitions.ts` the functions; `map.ts` `map`;
+ * `stream.ts` streaming tasks (a stream job's credits and values; its close is #close here).
  */
 
 import type { TransferListItem } from 'node:worker_threads';
@@ -38,7 +39,9 @@ import { Tally } from './Tally.ts';
 import { refuseRecursivePool } from './worker-flag.ts';
 import { batchingFor, depthFor, measure, stallMs } from './pipeline.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from './Pool.ts';
-import { CLAIMS, Claim, Op, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
+import type { RunStreamOptions, StreamControl, StreamFn, StreamOptions, StreamSink, StreamValue } from './Pool.ts';
+import { CLAIMS, Claim, Op, carriesTask, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
+import { openStream, streamPool, type StreamChannel } from './stream.ts';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { describe } from './task.ts';
 import { workerEntry, type Spawn } from './transport.ts';
@@ -50,6 +53,8 @@ const EXIT_GRACE_MS = 2_000;
 const MAX_STARTUP_FAILURES = 3;
 /** A withdrawn job held at the head of a process worker: how long it may take to be dropped or answered before the worker is stopped. */
 const HELD_HEAD_MS = 50;
+/** A stream its consumer left: how long its worker may take to close it (run its finally blocks) and answer before it is stopped. */
+const STREAM_CLOSE_MS = 2_000;
 
 /**
  * The executor both `ThreadPool` and `ProcessPool` are: `submit`, a lazy ordered `map`,
@@ -126,6 +131,28 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
     this.#defs.of(fn); // a bad task throws now, not at the first batch
     return mapPool(this, fn, iterable, options);
+  }
+
+  /**
+   * Runs `fn(...args)` on a worker as a stream: the task is an async generator function (or a
+   * generator function, or returns an (async) iterable), and its values are yielded as it
+   * produces them, never more than `buffersize` ahead of the consumer (credits: see stream.ts).
+   * Lazy: nothing starts before the first `next()`. Leaving the loop early calls the iterator's
+   * `return()` in the worker (its `finally` runs) and the worker serves other tasks; an error,
+   * a crash or a timeout is thrown after every value before it. Bad arguments throw at once.
+   */
+  stream<F extends StreamFn>(fn: Task<F>, args: Parameters<F>, options?: StreamOptions): AsyncGenerator<StreamValue<F>, void, undefined> {
+    this.#defs.of(fn); // a bad task throws now, not at the first next()
+    return streamPool(this, fn, args, options);
+  }
+
+  /** `Pool` for `flatMapOnPool` and `stream`: runs `fn(...args)` as a stream job whose values go to `sink` within the credits granted. */
+  runStream<R>(fn: Task<StreamFn<any[], R>>, args: readonly unknown[], sink: StreamSink<R>, options?: RunStreamOptions): StreamControl {
+    return openStream(sink, (slot, message) => this.#outbox.post(slot, message), (channel) => {
+      if (!Array.isArray(args)) throw new TypeError(`Expected \`args\` to be an array of arguments, got ${describe(args)}`);
+      const { timeout, transfer } = checkSubmitOptions(options);
+      return this.#enqueue(this.#defs.of(fn), args, false, channel.settle, timeout, transfer, undefined, channel);
+    });
   }
 
   /** `Pool` for the operators: runs `fn(item)` for each item as one message. */
@@ -221,12 +248,14 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     timeout: number | undefined,
     transfer?: TransferListItem[],
     signal?: AbortSignal,
+    stream?: StreamChannel,
   ): Cancel {
     if (this.#state !== 'open') {
       throw this.#broken ?? new PoolShutdownError(`${this.#kind} has been shut down: it accepts no new tasks`);
     }
     if (signal?.aborted) throw new AbortError('The task was aborted before it was submitted', { cause: signal.reason });
-    const job = new Job(this.#nextId++, def, payload, batch, settle, timeout ?? this.#options.taskTimeout, transfer, signal);
+    const job = new Job(this.#nextId++, def, payload, batch, settle, timeout ?? this.#options.taskTimeout, transfer, signal, stream);
+    stream?.attach(job);
     if (signal) this.#signals.watch(signal, job);
     this.#queue.push(job);
     this.#pump();
@@ -273,6 +302,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       workers++;
       if (!slot.takesWork || slot.tasks >= this.#options.maxTasksPerWorker) continue;
       if (slot.inflight.length === 0) return slot;
+      // A stream holds its worker alone: its consumer may wait for other work before it pulls again.
+      if (job.stream || slot.inflight[0]!.stream) continue;
       if (!best || slot.inflight.length < best.inflight.length) best = slot;
     }
     if (workers < this.maxWorkers && this.#state !== 'broken') return this.#startWorker();
@@ -290,7 +321,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
     if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
-    this.#outbox.post(slot, [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq] as ToWorker, job.transfer);
+    const message: ToWorker = job.stream
+      ? [Op.Stream, job.id, job.def.key, job.payload, job.seq, job.stream.credit]
+      : [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq];
+    this.#outbox.post(slot, message, job.transfer);
     slot.tasks += job.size;
     if (slot.tasks >= this.#options.maxTasksPerWorker) this.#drain(slot);
     if (slot.inflight.length === 1) {
@@ -322,10 +356,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     slot.headSince = performance.now();
     if (job.timer || job.timeout === Infinity) return;
     const limit = job.timeout * job.size;
-    job.timer = new Deadline(limit, () => {
+    const expire = () => {
       job.timer = null;
       this.#fail(slot, job, new TaskTimeoutError(`Task ${job.def.name} timed out after ${limit} ms; its worker was replaced`, limit));
-    });
+    };
+    job.timer = job.stream ? job.stream.deadline(limit, expire) : new Deadline(limit, expire);
   }
 
   /** Removes `slot.inflight[index]`: the next job becomes the head if it was the head; the worker goes idle if it holds nothing. */
@@ -354,6 +389,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         return this.#onReady(slot);
       case Op.Cancelled:
         return this.#onDropped(slot, message[1]);
+      case Op.Yield: {
+        const job = slot.inflight.find((j) => j.id === message[1]);
+        if (job?.phase === JobPhase.Sent) job.stream!.receive(message[2]);
+        return;
+      }
       case Op.Ok:
         return this.#answer(slot, message[1], message[3], undefined, message[2]);
       case Op.Err:
@@ -388,6 +428,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (index < 0) return; // its worker was replaced meanwhile
     const job = slot.inflight[index]!;
     if (slot.phase === SlotPhase.Starting) this.#onReady(slot);
+    if (job.phase === JobPhase.Closing) error ??= job.recallReason; // closed as its consumer asked
     measure(job.def, ms, job.size);
     this.#tally.busyTime += ms;
     // Out of the pipeline first, settled next (its caller may submit more, to this very worker),
@@ -406,7 +447,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (index < 0) return;
     const job = slot.inflight[index]!;
     this.#release(slot, index);
-    if (job.phase === JobPhase.Recalling) {
+    if (job.phase === JobPhase.Recalling || job.phase === JobPhase.Closing) {
       if (job.recallReason) this.#finish(job, job.recallReason, undefined);
       else this.#requeue([job]); // stolen: another worker runs it
     } else {
@@ -466,11 +507,25 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       this.#finish(job, error, undefined, notify);
       return;
     }
+    if (job.stream) return this.#close(slot, job, error);
     const wasRecalling = job.phase === JobPhase.Recalling;
     this.#hold(job, error, notify);
     if (index === 0 && slot.phase !== SlotPhase.Starting) return this.#kill(slot);
     if (!slot.transport.claims && !wasRecalling) this.#outbox.post(slot, [Op.Cancel, job.id]);
     if (index === 0) this.#startHead(slot);
+  }
+
+  /**
+   * A stream its consumer left, which may have started: its worker stops pulling, calls the
+   * iterator's `return()` (the task's finally blocks run) and answers, then serves other tasks. One
+   * that does not answer within STREAM_CLOSE_MS (a task that never yields) is stopped.
+   */
+  #close(slot: WorkerSlot, job: Job, reason: AbortError): void {
+    job.phase = JobPhase.Closing;
+    job.recallReason = reason;
+    job.timer?.clear();
+    job.timer = new Deadline(STREAM_CLOSE_MS, () => this.#kill(slot));
+    this.#outbox.post(slot, [Op.Close, job.id]);
   }
 
   /** Threads: claims a job that has not started, so the worker skips it. False if it started (or on a process). */
@@ -551,7 +606,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const jobs: Job[] = [];
     for (const job of held) {
       if (!job.pending) continue;
-      if (job.phase === JobPhase.Recalling && job.recallReason) this.#finish(job, job.recallReason, undefined);
+      if ((job.phase === JobPhase.Recalling || job.phase === JobPhase.Closing) && job.recallReason) this.#finish(job, job.recallReason, undefined);
       else jobs.push(job);
     }
     for (const job of jobs) {
@@ -576,7 +631,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   /** A message could not be cloned: the job it carried fails with DataCloneError, the others went out. */
   #cloneFailed(slot: WorkerSlot, message: ToWorker, error: unknown): void {
     const index = slot.inflight.findIndex((j) => j.id === message[1]);
-    if (index < 0 || (message[0] !== Op.Run && message[0] !== Op.Batch)) return;
+    if (index < 0 || !carriesTask(message)) return;
     const job = slot.inflight[index]!;
     const what = job.batch ? 'An item' : 'An argument';
     this.#release(slot, index);

@@ -29,6 +29,12 @@ export type {
   PoolStats,
   MapOptions,
   SubmitOptions,
+  StreamOptions,
+  StreamSink,
+  StreamControl,
+  StreamFn,
+  StreamValue,
+  RunStreamOptions,
 } from './Pool.ts';
 // The errors, asCompleted and wait need no rxjs: they belong with the pools (`instanceof` works without loading rxjs).
 export * from '../errors.ts';

@@ -11,7 +11,7 @@
  */
 
 import type { SerializedError } from './serialize.ts';
-import type { FnKind, Op } from './worker/wire.js';
+import { Op, type FnKind } from './worker/wire.js';
 
 export { CLAIMS, Claim, FnKind, Op, unknownMessage } from './worker/wire.js';
 
@@ -23,9 +23,17 @@ export type RunMsg = readonly [op: typeof Op.Run, id: number, key: number, args:
 export type BatchMsg = readonly [op: typeof Op.Batch, id: number, key: number, items: readonly unknown[], seq: number];
 export type CancelMsg = readonly [op: typeof Op.Cancel, id: number];
 export type ExitMsg = readonly [op: typeof Op.Exit];
+/**
+ * A streaming task (./stream.ts): `fn(...args)` gives an (async) iterable whose values the worker
+ * sends back in Yield messages, never more in all than the credits granted: `credit` now, and each
+ * Pull's later. It ends with Ok (the iterable is done, or closed by Close) or Err, like a Run.
+ */
+export type StreamMsg = readonly [op: typeof Op.Stream, id: number, key: number, args: readonly unknown[], seq: number, credit: number];
+export type PullMsg = readonly [op: typeof Op.Pull, id: number, credit: number];
+export type CloseMsg = readonly [op: typeof Op.Close, id: number];
 
 /** Everything a pool sends to a worker. */
-export type ToWorker = DefMsg | InitMsg | RunMsg | BatchMsg | CancelMsg | ExitMsg;
+export type ToWorker = DefMsg | InitMsg | RunMsg | BatchMsg | CancelMsg | ExitMsg | StreamMsg | PullMsg | CloseMsg;
 /** What a pool posts: the messages gathered in one tick. */
 export type Frame = ToWorker[];
 
@@ -42,9 +50,15 @@ export type BatchDoneMsg = readonly [
 export type InitFailedMsg = readonly [op: typeof Op.InitFailed, error: SerializedError];
 export type UncaughtMsg = readonly [op: typeof Op.Uncaught, error: SerializedError];
 export type CancelledMsg = readonly [op: typeof Op.Cancelled, id: number];
+export type YieldMsg = readonly [op: typeof Op.Yield, id: number, values: unknown[]];
 
 /** Everything a worker sends to its pool, one message per post. */
-export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMsg | UncaughtMsg | CancelledMsg;
+export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMsg | UncaughtMsg | CancelledMsg | YieldMsg;
+
+/** The messages that carry a task (a job's arguments or items). */
+export function carriesTask(message: ToWorker): message is RunMsg | BatchMsg | StreamMsg {
+  return message[0] === Op.Run || message[0] === Op.Batch || message[0] === Op.Stream;
+}
 
 /** What the pool hands a new worker (as workerData for threads, argv for processes). */
 export interface WorkerBoot {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { TaskError } from '../errors.ts';
-import type { BatchCallback, BatchResult, Cancel, Pool, Task } from '../pools/Pool.ts';
+import type { BatchCallback, BatchResult, Cancel, Pool, StreamControl, StreamFn, StreamSink, Task } from '../pools/Pool.ts';
 import { describe, isTaskRef } from '../pools/task.ts';
 
 /** Options of {@link VirtualPool}. */
@@ -10,7 +10,9 @@ export interface VirtualPoolOptions<T = any> {
   readonly maxWorkers: number;
   /**
    * How long a task takes, in frames (virtual milliseconds) of the scheduler. A batch takes the sum
-   * of its items' durations. Called when the batch is submitted; must return a finite number ≥ 0.
+   * of its items' durations. A stream (`runStream`, `flatMapOnPool`) takes `duration(args[0])`
+   * frames per value it yields. Called when the batch or stream is submitted; must return a finite
+   * number ≥ 0.
    */
   readonly duration: (value: T) => number;
   /**
@@ -21,11 +23,16 @@ export interface VirtualPoolOptions<T = any> {
   readonly scheduler?: SchedulerLike;
 }
 
-/** What happened to one batch, for assertions (frames are the scheduler's `now()`). */
+/** What happened to one batch or stream, for assertions (frames are the scheduler's `now()`). */
 export interface VirtualBatch {
   /** 0, 1, 2, … in submission order. */
   readonly id: number;
+  /** `runBatch`'s items, or `runStream`'s arguments. */
   readonly items: readonly unknown[];
+  /** A batch (`runBatch`) or a stream (`runStream`). */
+  readonly kind: 'batch' | 'stream';
+  /** A stream's values handed to its consumer so far (0 for a batch). */
+  yielded: number;
   /** Frame it was submitted at. */
   readonly submittedAt: number;
   /** Frame it got a worker, once it has. */
@@ -35,12 +42,13 @@ export interface VirtualBatch {
   state: 'queued' | 'running' | 'done' | 'cancelled';
 }
 
+/** A batch or a stream, queued or running. */
 interface Job {
   readonly record: VirtualBatch;
-  readonly fn: (value: unknown) => unknown;
-  readonly callback: BatchCallback<unknown>;
-  readonly duration: number;
-  action: Subscription | undefined;
+  /** It got a slot: its frames start now. */
+  readonly start: () => void;
+  /** Cancelled while running: stops it (a stream's iterator is returned; what that throws is returned). */
+  readonly stop: () => Error | undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -58,6 +66,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * thrown Error fails that item, a thrown non-Error arrives wrapped in `TaskError` (with `.value`),
  * like on a real pool. A task that returns a Promise cannot be run in virtual time, so that item
  * fails with a TypeError. Only inline functions: a `task(module, name)` reference is refused.
+ *
+ * A stream (`runStream`, what `flatMapOnPool` runs) holds a slot from its start to its end: the
+ * task is called when it gets the slot, and must return a synchronous iterable (a generator
+ * function, an array). Each value comes `duration(args[0])` frames after the step that computes it
+ * starts, and a step starts only while the consumer has granted credit, as on a real pool (a
+ * stream whose consumer holds back waits, on its slot); the end comes with the last value, an
+ * error one duration after its step starts. Cancelling a running stream calls its iterator's
+ * `return()` at once (its `finally` runs).
  *
  * ## Example
  * ```ts
@@ -122,34 +138,132 @@ export class VirtualPool implements Pool {
   }
 
   runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel {
-    if (typeof fn !== 'function') {
-      const what = isTaskRef(fn) ? `a task(module, name) reference (${fn.name} in ${fn.module})` : describe(fn);
-      throw new TypeError(
-        `VirtualPool runs inline functions only, got ${what}: it runs tasks on the main thread in virtual time and loads no modules. Pass the function itself`,
-      );
-    }
+    const run = inlineOnly(fn);
     if (!Array.isArray(items)) throw new TypeError(`Expected \`items\` to be an array, got ${describe(items)}`);
     let duration = 0;
-    for (const item of items) {
-      const frames = this.#duration(item);
-      if (typeof frames !== 'number' || !Number.isFinite(frames) || frames < 0) {
-        throw new TypeError(`Expected \`duration\` to return a number of frames from 0 and up, got ${describe(frames)} for ${describe(item)}`);
+    for (const item of items) duration += this.#framesOf(item);
+    const record = this.#record('batch', items);
+    let action: Subscription | undefined;
+    const job: Job = {
+      record,
+      // One scheduled action per batch, created when it starts: the same place in the scheduler's
+      // queue as the `timer(duration)` of the equivalent concatMap/mergeMap, so ties break alike.
+      start: () => (action = this.#scheduler.schedule(() => this.#complete(job, run, callback as BatchCallback<unknown>), duration)),
+      stop: () => void action?.unsubscribe(),
+    };
+    this.#submit(job);
+    return () => void this.#cancel(job);
+  }
+
+  /**
+   * `Pool.runStream` in virtual time: `fn(...args)` is called when the stream gets a slot and must
+   * return a synchronous iterable; each value takes `duration(args[0])` frames, pulled only within
+   * the credits `request` grants.
+   */
+  runStream<R>(fn: Task<StreamFn<any[], R>>, args: readonly unknown[], sink: StreamSink<R>): StreamControl {
+    const call = inlineOnly(fn) as (...args: unknown[]) => unknown;
+    if (!Array.isArray(args)) throw new TypeError(`Expected \`args\` to be an array of arguments, got ${describe(args)}`);
+    const frames = this.#framesOf(args[0]);
+    const record = this.#record('stream', args);
+    const scheduler = this.#scheduler;
+    let iterator: Iterator<unknown> | undefined;
+    let action: Subscription | undefined;
+    let credit = 0;
+    let waiting = false;
+    const end = (error: Error | undefined) => {
+      if (record.state !== 'running') return;
+      record.state = 'done';
+      record.endedAt = scheduler.now();
+      this.#running--;
+      sink.end(error);
+      this.#pump();
+    };
+    /** Computes the next value now (the generator runs to its next yield); it arrives `frames` later. */
+    const step = () => {
+      if (record.state !== 'running') return;
+      if (credit === 0) {
+        waiting = true;
+        return;
       }
-      duration += frames;
+      credit--;
+      let result: IteratorResult<unknown>;
+      try {
+        result = iterator!.next();
+      } catch (thrown) {
+        action = scheduler.schedule(() => end(taskError(thrown)), frames);
+        return;
+      }
+      if (result.done) {
+        action = scheduler.schedule(() => end(undefined), 0);
+        return;
+      }
+      action = scheduler.schedule(() => {
+        record.yielded++;
+        sink.next([result.value as R]);
+        step();
+      }, frames);
+    };
+    const job: Job = {
+      record,
+      start: () => {
+        try {
+          iterator = syncIteratorOf(call(...args), args[0]);
+        } catch (thrown) {
+          action = scheduler.schedule(() => end(taskError(thrown)), frames);
+          return;
+        }
+        step();
+      },
+      stop: () => {
+        action?.unsubscribe();
+        try {
+          iterator?.return?.();
+        } catch (thrown) {
+          return taskError(thrown);
+        }
+        return undefined;
+      },
+    };
+    this.#submit(job);
+    return {
+      request: (n) => {
+        if (!Number.isInteger(n) || n < 1) throw new TypeError(`Expected \`request\` to be called with an integer from 1 and up, got ${describe(n)}`);
+        credit += n;
+        if (waiting) {
+          waiting = false;
+          step();
+        }
+      },
+      cancel: () => Promise.resolve(this.#cancel(job)),
+    };
+  }
+
+  #framesOf(value: unknown): number {
+    const frames = this.#duration(value);
+    if (typeof frames !== 'number' || !Number.isFinite(frames) || frames < 0) {
+      throw new TypeError(`Expected \`duration\` to return a number of frames from 0 and up, got ${describe(frames)} for ${describe(value)}`);
     }
+    return frames;
+  }
+
+  #record(kind: VirtualBatch['kind'], items: readonly unknown[]): VirtualBatch {
     const record: VirtualBatch = {
       id: this.log.length,
       items: [...items],
+      kind,
+      yielded: 0,
       submittedAt: this.#scheduler.now(),
       startedAt: undefined,
       endedAt: undefined,
       state: 'queued',
     };
     (this.log as VirtualBatch[]).push(record);
-    const job: Job = { record, fn: fn as (value: unknown) => unknown, callback: callback as BatchCallback<unknown>, duration, action: undefined };
+    return record;
+  }
+
+  #submit(job: Job): void {
     this.#queue.push(job);
     this.#pump();
-    return () => this.#cancel(job);
   }
 
   #pump(): void {
@@ -159,13 +273,11 @@ export class VirtualPool implements Pool {
       job.record.startedAt = this.#scheduler.now();
       this.#running++;
       if (this.#running > this.#peakRunning) this.#peakRunning = this.#running;
-      // One scheduled action per batch, created when it starts: the same place in the scheduler's
-      // queue as the `timer(duration)` of the equivalent concatMap/mergeMap, so ties break alike.
-      job.action = this.#scheduler.schedule(() => this.#complete(job), job.duration);
+      job.start();
     }
   }
 
-  #complete(job: Job): void {
+  #complete(job: Job, fn: (value: unknown) => unknown, callback: BatchCallback<unknown>): void {
     if (job.record.state !== 'running') return;
     job.record.state = 'done';
     job.record.endedAt = this.#scheduler.now();
@@ -175,7 +287,7 @@ export class VirtualPool implements Pool {
     let errors: (Error | undefined)[] | undefined;
     for (let i = 0; i < items.length; i++) {
       try {
-        const value = job.fn(items[i]);
+        const value = fn(items[i]);
         if (isThenable(value)) {
           // Mark a rejected promise handled: its failure is reported as this item's error instead.
           Promise.resolve(value).then(undefined, () => {});
@@ -186,30 +298,63 @@ export class VirtualPool implements Pool {
         }
         values[i] = value;
       } catch (thrown) {
-        (errors ??= new Array(items.length))[i] =
-          thrown instanceof Error
-            ? thrown
-            : // The same message a real pool gives (src/pools/serialize.ts), so scenarios compare alike.
-              new TaskError(`Task threw a non-Error value: ${inspect(thrown, { depth: 2, breakLength: Infinity }).slice(0, 200)}`, thrown);
+        (errors ??= new Array(items.length))[i] = taskError(thrown);
       }
     }
     const result: BatchResult<unknown> = errors ? { values, errors } : { values };
-    job.callback(undefined, result);
+    callback(undefined, result);
     this.#pump();
   }
 
-  #cancel(job: Job): void {
+  /** Returns what a running stream's `return()` threw. */
+  #cancel(job: Job): Error | undefined {
     const { record } = job;
+    let error: Error | undefined;
     if (record.state === 'queued') {
       this.#queue.splice(this.#queue.indexOf(job), 1);
     } else if (record.state === 'running') {
-      job.action?.unsubscribe();
       this.#running--;
+      error = job.stop();
     } else {
-      return; // done or already cancelled: idempotent
+      return undefined; // done or already cancelled: idempotent
     }
     record.state = 'cancelled';
     record.endedAt = this.#scheduler.now();
     this.#pump();
+    return error;
   }
+}
+
+function inlineOnly(fn: unknown): (...args: unknown[]) => unknown {
+  if (typeof fn !== 'function') {
+    const what = isTaskRef(fn) ? `a task(module, name) reference (${fn.name} in ${fn.module})` : describe(fn);
+    throw new TypeError(
+      `VirtualPool runs inline functions only, got ${what}: it runs tasks on the main thread in virtual time and loads no modules. Pass the function itself`,
+    );
+  }
+  return fn as (...args: unknown[]) => unknown;
+}
+
+/** A thrown value as a real pool reports it: an Error as is, anything else wrapped in TaskError. */
+function taskError(thrown: unknown): Error {
+  return thrown instanceof Error
+    ? thrown
+    : // The same message a real pool gives (src/pools/serialize.ts), so scenarios compare alike.
+      new TaskError(`Task threw a non-Error value: ${inspect(thrown, { depth: 2, breakLength: Infinity }).slice(0, 200)}`, thrown);
+}
+
+/** The iterator of what a streaming task returned, which virtual time can run: a synchronous iterable. */
+function syncIteratorOf(source: unknown, input: unknown): Iterator<unknown> {
+  const it = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
+  if (isThenable(source) || (it != null && typeof it[Symbol.asyncIterator] === 'function')) {
+    if (isThenable(source)) Promise.resolve(source).then(undefined, () => {});
+    throw new TypeError(
+      `A streaming task run by VirtualPool returned ${isThenable(source) ? 'a Promise' : 'an async iterable'} (for ${describe(input)}): ` +
+        'virtual time cannot wait for it. Use a generator function (function*) or return an array in marble tests; model its time with `duration`',
+    );
+  }
+  if (it == null || typeof it[Symbol.iterator] !== 'function') {
+    throw new TypeError(`A streaming task returned ${describe(source)} (for ${describe(input)}), not an iterable: return a generator or an array`);
+  }
+  return (it[Symbol.iterator] as () => Iterator<unknown>).call(source);
 }

@@ -16,6 +16,7 @@ import { serialize } from 'node:v8';
 import { CLAIMS, Claim, FnKind, Op, unknownMessage } from './wire.js';
 import { isTypeScript, loadExport, prepareTypeScript } from './load.js';
 import { cloneFailure, serializeError } from './errors.js';
+import { createStreams } from './stream.js';
 
 /**
  * @typedef {import('../protocol.ts').BatchMsg} BatchMsg
@@ -112,10 +113,15 @@ function onFrame(frame) {
         if (port) port.close();
         else process.disconnect();
         return;
+      case Op.Pull:
+      case Op.Close:
+        streams.control(message, inbox, head);
+        break;
       case Op.Def:
       case Op.Init:
       case Op.Run:
       case Op.Batch:
+      case Op.Stream:
         inbox.push(message);
         break;
       default:
@@ -160,8 +166,10 @@ function handle(message) {
       return initialize(message);
     case Op.Run:
     case Op.Batch:
+    case Op.Stream:
       // Threads: the pool may have taken this job back (abort, or given to an idle worker).
       if (claims && Atomics.compareExchange(claims, message[4] % CLAIMS, Claim.Free, Claim.Started) !== Claim.Free) return;
+      if (message[0] === Op.Stream) return streams.run(message);
       return message[0] === Op.Run ? run(message) : runBatch(message);
     default:
       throw unknownMessage('worker', message);
@@ -390,6 +398,9 @@ function explain(loaded, error) {
   }
   return error;
 }
+
+/** Streaming tasks (./stream.js): Stream runs one; Pull and Close reach it (or it, still in the inbox). */
+const streams = createStreams({ post, lookup: (key) => fns[key], fail, cloneCheck, transferListOf });
 
 /**
  * @param {unknown} value

@@ -20,6 +20,12 @@ export const Op = /** @type {const} */ ({
   Cancel: 5,
   /** Exit now (the worker is idle: recycled, idle too long, or the pool shut down). */
   Exit: 6,
+  /** Run a streaming task: `fn(...args)` returns an (async) iterable; yield at most `credit` values (./stream.js). */
+  Stream: 7,
+  /** A stream's consumer took values: it may yield `credit` more. */
+  Pull: 8,
+  /** A stream's consumer left: stop pulling, call the iterator's return(), answer (Ok/Err; Cancelled if it never started). */
+  Close: 9,
   // worker → pool
   /**
    * The worker is up, has its first frame in hand (tsx registered if that frame defines a
@@ -38,6 +44,8 @@ export const Op = /** @type {const} */ ({
   Uncaught: 15,
   /** A task withdrawn by Cancel was dropped before it started. */
   Cancelled: 16,
+  /** Values a stream yielded, in order (several per message when they come fast); its end is Ok or Err. */
+  Yield: 17,
 });
 
 /** How a function travels: an inline function's source text, or a module URL and export name. */
