@@ -1,15 +1,8 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Task } from '../pools/Pool.ts';
-import { PROCESS_POOL_OPTIONS, validateProcessPoolOptions, type ProcessPoolOptions } from '../pools/options.ts';
-import { ProcessPool } from '../pools/ProcessPool.ts';
-import { mapOnOwnPool, type OwnPool } from './mapOnOwnPool.ts';
+import type { ProcessPoolOptions } from '../pools/options.ts';
+import { mapOnOwnPool, processPools } from './mapOnOwnPool.ts';
 import type { MapOnPoolOptions } from './options.ts';
-
-const processPool: OwnPool<ProcessPoolOptions> = {
-  keys: PROCESS_POOL_OPTIONS,
-  validate: validateProcessPoolOptions,
-  create: (options) => new ProcessPool(options),
-};
 
 /** Options of {@link mapOnProcesses}: the operator's and the `ProcessPool`'s. */
 export interface MapOnProcessesOptions<T = unknown> extends MapOnPoolOptions<T>, ProcessPoolOptions {}
@@ -55,5 +48,5 @@ export function mapOnProcesses<T, R>(
   fn: Task<(value: T) => R | PromiseLike<R>>,
   options: MapOnProcessesOptions<T> = {},
 ): OperatorFunction<T, R> {
-  return mapOnOwnPool('mapOnProcesses', processPool, fn, options);
+  return mapOnOwnPool('mapOnProcesses', processPools, fn, options);
 }

@@ -1,15 +1,8 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Task } from '../pools/Pool.ts';
-import { THREAD_POOL_OPTIONS, validateThreadPoolOptions, type ThreadPoolOptions } from '../pools/options.ts';
-import { ThreadPool } from '../pools/ThreadPool.ts';
-import { mapOnOwnPool, type OwnPool } from './mapOnOwnPool.ts';
+import type { ThreadPoolOptions } from '../pools/options.ts';
+import { mapOnOwnPool, threadPools } from './mapOnOwnPool.ts';
 import type { MapOnPoolOptions } from './options.ts';
-
-const threadPool: OwnPool<ThreadPoolOptions> = {
-  keys: THREAD_POOL_OPTIONS,
-  validate: validateThreadPoolOptions,
-  create: (options) => new ThreadPool(options),
-};
 
 /** Options of {@link mapOnThreads}: the operator's and the `ThreadPool`'s. */
 export interface MapOnThreadsOptions<T = unknown> extends MapOnPoolOptions<T>, ThreadPoolOptions {}
@@ -55,5 +48,5 @@ export function mapOnThreads<T, R>(
   fn: Task<(value: T) => R | PromiseLike<R>>,
   options: MapOnThreadsOptions<T> = {},
 ): OperatorFunction<T, R> {
-  return mapOnOwnPool('mapOnThreads', threadPool, fn, options);
+  return mapOnOwnPool('mapOnThreads', threadPools, fn, options);
 }

@@ -1,6 +1,7 @@
 import type { Pool, Task } from '../pools/Pool.ts';
 import { expectChunksize } from '../pools/map.ts';
 import { expectInteger } from '../pools/options.ts';
+import { DEFAULT_STREAM_BUFFER } from '../pools/stream.ts';
 import { describe, isTaskRef } from '../pools/task.ts';
 
 /** What happens to a value that arrives when the input buffer already holds `maxBuffered` values. */
@@ -149,18 +150,96 @@ export function splitOptions<O extends object>(
   operator: string,
   options: O,
   poolKeys: readonly string[],
+  operatorKeys: readonly string[] = MAP_ON_POOL_OPTIONS,
 ): { poolOptions: Record<string, unknown>; operatorOptions: Record<string, unknown> } {
   expectOptionsObject(operator, options);
   const poolOptions: Record<string, unknown> = {};
   const operatorOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (poolKeys.includes(key)) poolOptions[key] = value;
-    else if ((MAP_ON_POOL_OPTIONS as readonly string[]).includes(key)) operatorOptions[key] = value;
+    else if (operatorKeys.includes(key)) operatorOptions[key] = value;
     else {
       throw new TypeError(
-        `Unknown ${operator} option \`${key}\`; known options: ${MAP_ON_POOL_OPTIONS.join(', ')} (operator), ${poolKeys.join(', ')} (pool)`,
+        `Unknown ${operator} option \`${key}\`; known options: ${operatorKeys.join(', ')} (operator), ${poolKeys.join(', ')} (pool)`,
       );
     }
   }
   return { poolOptions, operatorOptions };
+}
+
+/** Options of {@link flatMapOnPool} (and the operator half of `flatMapOnThreads` / `flatMapOnProcesses`' options). */
+export interface FlatMapOnPoolOptions<T = unknown> {
+  /**
+   * Streams running at once (submitted and not ended), at most: a hard bound. A stream holds a
+   * worker from its first value to its last, so more than the pool's `maxWorkers` only queue.
+   * @default pool.maxWorkers
+   */
+  readonly concurrency?: number;
+  /**
+   * Emit every value of the first value's stream, then the second's, … (`true`), or values as
+   * they arrive from any stream (`false`). Ordered, the values of later streams that arrive early
+   * wait, at most `buffersize` per stream (then their workers wait for credit).
+   * @default true
+   */
+  readonly ordered?: boolean;
+  /**
+   * Values each stream may produce ahead of what was emitted, at most: the credits its worker
+   * holds. Larger windows carry more values per message.
+   * @default 1024
+   */
+  readonly buffersize?: number;
+  /** Source values waiting for a free slot, at most; past it, `overflow` decides (as in mapOnPool). @default Infinity */
+  readonly maxBuffered?: number;
+  /** Past `maxBuffered`: `'error'`, `'drop-oldest'` or `'drop-newest'` (as in mapOnPool). @default 'error' */
+  readonly overflow?: OverflowPolicy;
+  /** Called for each value a drop policy drops, with the running count of drops (as in mapOnPool). */
+  readonly onDrop?: (value: T, dropped: number) => void;
+}
+
+/** {@link FlatMapOnPoolOptions} with every default filled in. */
+export interface ResolvedFlatMapOnPoolOptions<T> {
+  /** `'auto'`: the pool's `maxWorkers`. */
+  readonly concurrency: number | 'auto';
+  readonly ordered: boolean;
+  readonly buffersize: number;
+  readonly maxBuffered: number;
+  readonly overflow: OverflowPolicy;
+  readonly onDrop: ((value: T, dropped: number) => void) | undefined;
+}
+
+/** The option names of {@link FlatMapOnPoolOptions}; `flatMapOnThreads`/`flatMapOnProcesses` split on them. */
+export const FLAT_MAP_ON_POOL_OPTIONS: readonly (keyof FlatMapOnPoolOptions)[] = [
+  'concurrency',
+  'ordered',
+  'buffersize',
+  'maxBuffered',
+  'overflow',
+  'onDrop',
+];
+
+/** Checks flatMapOnPool's options eagerly and fills in the defaults; unknown names are refused (`chunksize` with a reason). */
+export function resolveFlatMapOnPoolOptions<T>(operator: string, options: FlatMapOnPoolOptions<T>): ResolvedFlatMapOnPoolOptions<T> {
+  expectOptionsObject(operator, options);
+  for (const key of Object.keys(options)) {
+    if ((FLAT_MAP_ON_POOL_OPTIONS as readonly string[]).includes(key)) continue;
+    if (key === 'chunksize') {
+      throw new TypeError(`${operator} has no \`chunksize\`: each value is one streaming task, whose values travel in batches by themselves; \`buffersize\` bounds how far a stream runs ahead`);
+    }
+    const hint = operator === 'flatMapOnPool' ? ' (pool options such as maxWorkers belong to the pool you pass in)' : '';
+    throw new TypeError(`Unknown ${operator} option \`${key}\`; known options: ${FLAT_MAP_ON_POOL_OPTIONS.join(', ')}${hint}`);
+  }
+  const { buffersize: rawBuffersize, ...common } = options;
+  const { concurrency, ordered, maxBuffered, overflow, onDrop } = resolveMapOnPoolOptions<T>(operator, common);
+  const buffersize = rawBuffersize === undefined ? DEFAULT_STREAM_BUFFER : expectInteger('buffersize', rawBuffersize, 1);
+  return { concurrency, ordered, buffersize, maxBuffered, overflow, onDrop };
+}
+
+/** Throws unless `pool` is a {@link Pool} that runs streams (`runStream`). */
+export function expectStreamingPool(operator: string, pool: unknown): asserts pool is Pool & Required<Pick<Pool, 'runStream'>> {
+  expectPool(pool);
+  if (typeof pool.runStream !== 'function') {
+    throw new TypeError(
+      `${operator} needs a pool that runs streaming tasks (runStream): a ThreadPool, ProcessPool or VirtualPool; got ${describe(pool)} without runStream`,
+    );
+  }
 }

@@ -189,14 +189,14 @@ export class StreamWindow<T, R> {
     this.#onEvent();
   }
 
+  /** Latest first, so a pool never starts a queued stream in the slot an earlier one frees during the same burst. */
   #cancelFrom(from: number, reason: AbortError): void {
-    for (const [index, stream] of this.#streams) {
-      if (index < from) continue;
-      this.#streams.delete(index);
-      if (!stream.ended) {
-        this.#running--;
-        void stream.control?.cancel(reason);
-      }
+    const doomed = [...this.#streams.values()].filter((stream) => stream.index >= from);
+    for (const stream of doomed.reverse()) {
+      this.#streams.delete(stream.index);
+      if (stream.ended) continue;
+      this.#running--;
+      void stream.control?.cancel(reason);
     }
   }
 }
