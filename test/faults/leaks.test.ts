@@ -8,11 +8,19 @@
 import { getEventListeners } from 'node:events';
 import { from, lastValueFrom, range, toArray } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import { AbortError, mapOnPool, mapOnProcesses, mapOnThreads } from '../../src/index.ts';
+import { AbortError, flatMapOnPool, mapOnPool, mapOnProcesses, mapOnThreads, task } from '../../src/index.ts';
+import { openGate } from '../fixtures/gate.ts';
+import type * as StreamTasks from '../fixtures/stream-tasks.mjs';
 import { NOTHING_LEFT, fixture, openRendezvous, outcome, rejection, runScript, runtimes, t, track, within } from './fixtures/harness.ts';
 
 const DEADLINE = 20_000;
 const square = (n: number) => n * n;
+const streamTasks = new URL('../fixtures/stream-tasks.mjs', import.meta.url);
+const s = {
+  count: task<typeof StreamTasks.count>(streamTasks, 'count'),
+  countForever: task<typeof StreamTasks.countForever>(streamTasks, 'countForever'),
+  countForeverItem: task<typeof StreamTasks.countForeverItem>(streamTasks, 'countForeverItem'),
+};
 
 describe.each(runtimes)('$name', (rt) => {
   const operator = rt.thread ? mapOnThreads : mapOnProcesses;
@@ -162,7 +170,59 @@ describe.each(runtimes)('$name', (rt) => {
     await within(pool.shutdown(), 10_000, 'shutdown');
     expect(await tracker.settle()).toEqual(NOTHING_LEFT);
   }, DEADLINE);
+
+  test('streams: a pool.stream left early and a flatMapOnPool unsubscribed with streams in flight close their generators in the workers; after shutdown nothing is left', async () => {
+    await using gate = await openGate();
+    using tracker = track();
+    const pool = rt.make({ maxWorkers: 2, idleTimeout: 60_000 });
+    const controller = new AbortController();
+    let taken = 0;
+    for await (const _ of pool.stream(s.countForever, [gate.path, 'early'], { signal: controller.signal, timeout: 60_000 })) if (++taken === 3) break;
+    const items = [0, 1].map((i) => ({ path: gate.path, key: `op-${i}`, reportAt: 1 }));
+    const live = from(items).pipe(flatMapOnPool(pool, s.countForeverItem, { buffersize: 4 })).subscribe();
+    await within(Promise.all([gate.started('op-0:1'), gate.started('op-1:1')]), 10_000, 'both streams to start');
+    live.unsubscribe();
+    await within(Promise.all([gate.started('op-0:finally'), gate.started('op-1:finally')]), 10_000, 'both generators to close');
+    expect(gate.log).toContain('early:finally'); // break returned only once it had closed
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await within(pool.shutdown(), 10_000, 'shutdown');
+    expect(pool.stats).toMatchObject({ failed: 0, cancelled: 3 }); // closed, none killed
+    await gate[Symbol.asyncDispose]();
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
+
+  test('streams: a stream whose pool is shut down runs to its end as its consumer pulls (graceful), or ends with AbortError after what it received (force); nothing is left', async () => {
+    await using gate = await openGate();
+    using tracker = track();
+    const graceful = rt.make({ maxWorkers: 1 });
+    const iterator = graceful.stream(s.count, [5], { buffersize: 1 });
+    expect((await iterator.next()).value).toBe(0);
+    const closed = graceful.shutdown();
+    const rest: number[] = [];
+    for (let step = await iterator.next(); !step.done; step = await iterator.next()) rest.push(step.value);
+    expect(rest).toEqual([1, 2, 3, 4]);
+    await within(closed, 10_000, 'graceful shutdown');
+    const forced = rt.make({ maxWorkers: 1 });
+    const endless = forced.stream(s.countForever, [gate.path, 'forced'], { buffersize: 16 });
+    expect((await endless.next()).value).toBe(1);
+    await within(forced.shutdown({ force: true }), 10_000, 'forced shutdown');
+    const after: number[] = [];
+    const error = await rejection((async () => {
+      for (let step = await endless.next(); !step.done; step = await endless.next()) after.push(step.value);
+    })());
+    expect(error).toBeInstanceOf(AbortError);
+    expect(after).toEqual(Array.from({ length: after.length }, (_, i) => i + 2)); // what had arrived, in order, once
+    await gate[Symbol.asyncDispose]();
+    expect(await tracker.settle()).toEqual(NOTHING_LEFT);
+  }, DEADLINE);
 });
+
+test('a script that abandons streams waiting for credit (iterators never returned) and never calls shutdown exits by itself', async () => {
+  const run = await runScript(fixture('abandons-stream.ts'), [], 30_000);
+  expect(run.killed).toBe(false);
+  expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+  expect(JSON.parse(run.stdout.trim())).toEqual({ fromThreads: 10, fromProcesses: 20, firstOf: 30 });
+}, 40_000);
 
 function* range1(n: number): Generator<number> {
   for (let i = 1; i <= n; i++) yield i;
