@@ -185,7 +185,7 @@ export interface FlatMapOnPoolOptions<T = unknown> {
   /**
    * Values each stream may produce ahead of what was emitted, at most: the credits its worker
    * holds. Larger windows carry more values per message.
-   * @default 1024
+   * @default 2048
    */
   readonly buffersize?: number;
   /** Source values waiting for a free slot, at most; past it, `overflow` decides (as in mapOnPool). @default Infinity */

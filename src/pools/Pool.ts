@@ -196,7 +196,7 @@ export interface StreamOptions extends SubmitOptions {
    * worker waits once it is that far ahead, and is granted more as the consumer takes values
    * (half the window at a time). Larger windows carry more values per message; 1 makes the task
    * yield in lockstep with the consumer.
-   * @default 1024
+   * @default 2048
    */
   readonly buffersize?: number;
 }

@@ -32,7 +32,7 @@ import { describe } from './task.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
 
 /** `buffersize` of `pool.stream` and `flatMapOnPool` when none is given: values a task may yield ahead of its consumer. */
-export const DEFAULT_STREAM_BUFFER = 1024;
+export const DEFAULT_STREAM_BUFFER = 2048;
 
 /**
  * A FIFO of values that arrive in batches: a batch costs one slot, not one per value. Taken values

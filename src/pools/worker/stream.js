@@ -8,7 +8,7 @@
  *   each Pull's. Without credit the worker waits (its clock stopped: the time reported is the
  *   task's own). So the task runs at most its credit ahead of its consumer.
  * - **Framing.** Values that come fast travel together: a Yield goes out when the credit is spent,
- *   when it holds MAX_BATCH values, when its first value is BATCH_MS old, or when the iterator
+ *   when it holds MAX_BATCH values, when its values took BATCH_MS to produce, or when the iterator
  *   makes the worker wait for something outside the microtask queue (I/O, a timer): a live source
  *   never waits for a batch to fill.
  * - **The end** is one Ok (done) or Err (the task threw, or a value could not be cloned: the values
@@ -41,8 +41,8 @@ import { cloneFailure } from './errors.js';
  * @property {(value: unknown) => readonly TransferListItem[] | undefined} transferListOf
  */
 
-/** Values per Yield, at most: past a few hundred a message costs nothing more per value. */
-const MAX_BATCH = 512;
+/** Values per Yield, at most: past a few hundred a message costs little more per value (and a process fewer syscalls); what grows is the memory a message holds. */
+const MAX_BATCH = 1024;
 /**
  * A Yield whose values took this long to produce goes out. The clock is read at the batch's 1st,
  * 2nd, 4th, 8th… value: a slow task's value goes out alone, a fast one pays ~10 reads a batch.
