@@ -58,7 +58,8 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
 
 export function processTransport(options: { execArgv: readonly string[]; env: Readonly<Record<string, string | undefined>> }): Spawn {
   return (boot, events) => {
-    const child = fork(fileURLToPath(script), [JSON.stringify(boot)], {
+    // The child's watchdog (worker/watchdog.js) compares its parent with this pid.
+    const child = fork(fileURLToPath(script), [JSON.stringify(boot), String(process.pid)], {
       execArgv: [...options.execArgv],
       env: options.env as NodeJS.ProcessEnv,
       // 'advanced' is V8 serialisation: the same types as structured clone (Map, Set, typed arrays…).

@@ -27,6 +27,7 @@ import {
 import { loadExport } from './load.ts';
 import { serializeError, type SerializedError } from './serialize.ts';
 import { transferListOf, type Transferred } from './transfer.ts';
+import { startWatchdog } from './worker/watchdog.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -340,6 +341,7 @@ process.on('uncaughtException', (error) => {
 if (parentPort) {
   parentPort.on('message', onFrame);
 } else {
+  startWatchdog(Number(process.argv[3])); // a child whose parent died exits, even mid-task
   process.on('message', onFrame as (message: unknown) => void);
   // The pool is gone (its process died): nobody will ever read our answers.
   process.on('disconnect', () => exiting || process.exit(0));
