@@ -72,8 +72,13 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
       // that is already dying (EPIPE, channel closed): its exit says what happened, not them.
       if (child.pid === undefined) events.exit(null, null, error);
     });
-    // 'close', not 'exit': it comes after the IPC channel has delivered everything.
-    child.on('close', (code, signal) => events.exit(code, signal, undefined));
+    // 'close', not 'exit': it comes after the IPC channel has delivered everything. By then the
+    // process handle and the channel's pipe have been closed, but their close callbacks run in a
+    // later phase of the event loop, and until they do both still count as active handles
+    // (ProcessWrap, PipeWrap). Two turns of the loop pass that phase, whichever phase 'close' came
+    // in, so when the pool hears of the exit nothing of this child is left: `await
+    // pool.shutdown()` resolves with no handle of the pool open (issue 12).
+    child.on('close', (code, signal) => setImmediate(() => setImmediate(() => events.exit(code, signal, undefined))));
     return {
       post: (frame) => void child.send(frame),
       kill: () => void child.kill('SIGKILL'),

@@ -8,7 +8,7 @@
 import { getEventListeners } from 'node:events';
 import { from, lastValueFrom, range, toArray } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import { AbortError, mapOnPool, mapOnProcesses, mapOnThreads } from '../../src/index.ts';
+import { AbortError, ProcessPool, TaskTimeoutError, mapOnPool, mapOnProcesses, mapOnThreads } from '../../src/index.ts';
 import { NOTHING_LEFT, fixture, openRendezvous, outcome, rejection, runScript, runtimes, t, track, within } from './fixtures/harness.ts';
 
 const DEADLINE = 20_000;
@@ -189,3 +189,19 @@ test('a script that uses both pools and every operator, with faults, and never c
   });
   console.log(`forgets-shutdown.ts exited by itself with code 0 in ${Math.round(run.ms)} ms`);
 }, 40_000);
+
+test('ProcessPool: right after `await pool.shutdown()` no process handle (ProcessWrap) or pipe (PipeWrap) of the pool is active, whether its workers left by themselves or were killed', async () => {
+  const watched = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap' || r === 'PipeWrap').sort();
+  const before = watched(); // the test runner's own pipes, if any
+  const graceful = new ProcessPool({ maxWorkers: 2 });
+  const running = Promise.all([graceful.submit(t.echo, [1]), graceful.submit(t.echo, [2])]);
+  expect(watched().length).toBeGreaterThanOrEqual(before.length + 2); // the check sees a live pool's handles …
+  expect(await running).toEqual([1, 2]);
+  await graceful.shutdown();
+  expect(watched()).toEqual(before); // … and none once shutdown has resolved: not one turn of the loop later
+  const killed = new ProcessPool({ maxWorkers: 1 });
+  const hung = outcome(killed.submit(t.blockForever, [], { timeout: 200 })); // the last exit is a kill
+  await killed.shutdown({ cancelPending: true });
+  expect((await hung).error).toBeInstanceOf(TaskTimeoutError);
+  expect(watched()).toEqual(before);
+}, DEADLINE);
