@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import { CLAIMS, type Frame, type FromWorker, type WorkerBoot } from './protocol.ts';
+import { CLAIMS, Op, type Frame, type FromWorker, type WorkerBoot } from './protocol.ts';
 
 export interface Transport {
   /** Posts a frame. Throws (synchronously, nothing sent) when something in it cannot be cloned. */
@@ -72,16 +72,29 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
       // that is already dying (EPIPE, channel closed): its exit says what happened, not them.
       if (child.pid === undefined) events.exit(null, null, error);
     });
+    // Asked to go (Exit posted, or killed): the pool has taken this worker out of service already.
+    let dismissed = false;
     // 'close', not 'exit': it comes after the IPC channel has delivered everything. By then the
     // process handle and the channel's pipe have been closed, but their close callbacks run in a
     // later phase of the event loop, and until they do both still count as active handles
     // (ProcessWrap, PipeWrap). Two turns of the loop pass that phase, whichever phase 'close' came
-    // in, so when the pool hears of the exit nothing of this child is left: `await
-    // pool.shutdown()` resolves with no handle of the pool open (issue 12).
-    child.on('close', (code, signal) => setImmediate(() => setImmediate(() => events.exit(code, signal, undefined))));
+    // in. A worker the pool dismissed is reported only then, so that `await pool.shutdown()`
+    // resolves with no handle of the pool open (issue 12). One that died on its own is reported at
+    // once: until the pool hears of it, it may still hand that worker a task, which would then be
+    // blamed for a crash it never saw.
+    child.on('close', (code, signal) => {
+      if (dismissed) setImmediate(() => setImmediate(() => events.exit(code, signal, undefined)));
+      else events.exit(code, signal, undefined);
+    });
     return {
-      post: (frame) => void child.send(frame),
-      kill: () => void child.kill('SIGKILL'),
+      post: (frame) => {
+        if (frame.some((message) => message[0] === Op.Exit)) dismissed = true;
+        child.send(frame);
+      },
+      kill: () => {
+        dismissed = true;
+        child.kill('SIGKILL');
+      },
       ref: () => {
         child.ref();
         child.channel?.ref();
