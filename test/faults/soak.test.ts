@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { rssVerdict } from '../../scripts/rss-verdict.ts';
+import { DEATHS } from './fixtures/doomed.ts';
 import { runScript } from './fixtures/harness.ts';
 
 const MiB = 1024 * 1024;
@@ -32,7 +33,7 @@ describe('the RSS verdict', () => {
   });
 });
 
-test('npm run soak -- --minutes 1: both runtimes, random faults; nothing lost, every fault survived, RSS flat, nothing left', async () => {
+test('npm run soak -- --minutes 1: both runtimes, random faults, parents killed while their children spin; nothing lost, every fault survived, no orphan, RSS flat, nothing left', async () => {
   const run = await runScript(new URL('../../scripts/soak.ts', import.meta.url), ['--minutes', '1'], 150_000);
   expect(run.killed).toBe(false);
   const line = run.stdout.split('\n').find((l) => l.startsWith('SOAK_RESULT '));
@@ -46,6 +47,10 @@ test('npm run soak -- --minutes 1: both runtimes, random faults; nothing lost, e
   expect((result.injected.exit ?? 0) + (result.injected['async-throw'] ?? 0) + (result.injected.hang ?? 0)).toBeGreaterThan(0);
   expect(result.itemsChecked).toBeGreaterThan(10_000);
   expect(result.leftChildren).toBe(0);
+  // Parent deaths (issue 12): at least one round of five parents, one per way of dying, every child gone.
+  expect(result.injected['parent-death']).toBeGreaterThanOrEqual(DEATHS.length);
+  for (const how of DEATHS) expect(Object.keys(result.parentDeaths).some((key) => key.endsWith(` ${how}`)), `no parent died of ${how}`).toBe(true);
+  expect(result.orphansLeft).toBe(0);
   expect(result.rss.flat, result.rss.reason).toBe(true);
   expect(result.ok).toBe(true);
   expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
