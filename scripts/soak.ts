@@ -65,7 +65,7 @@ const echo = task<typeof Tasks.echo>(tasksUrl, 'echo');
 
 const HANG_TIMEOUT = 300;
 const ROUND_DEADLINE = 60_000;
-/** A parent's children must be gone this soon after it died (the watchdog looks every 250 ms). */
+/** A parent's children must be gone this soon after it died (the watchdog looks every 500 ms). */
 const ORPHANS_GONE_WITHIN = 5_000;
 type FaultName = 'throw' | 'reject' | 'exit' | 'async-throw' | 'hang' | 'error-record' | 'stream-crash' | 'unsubscribe' | 'sigkill' | 'parent-death';
 

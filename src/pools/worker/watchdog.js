@@ -5,19 +5,21 @@
  *
  * - Idle (its event loop turns): the IPC channel closes and 'disconnect' ends it (worker.ts).
  * - Busy in synchronous code (a spin, a long loop, `Atomics.wait`): its event loop never turns, so
- *   nothing on the main thread can notice. A watchdog thread, with an event loop of its own, looks
- *   at `process.ppid` every WATCHDOG_POLL_MS and SIGKILLs the process once the parent has changed
- *   (on Linux and macOS a dead parent's children are re-parented at once, to init or a subreaper),
- *   or, on Windows, which re-parents nobody, once the parent's pid no longer exists.
+ *   nothing on the main thread can notice. A watchdog thread looks at `process.ppid` every
+ *   WATCHDOG_POLL_MS and SIGKILLs the process once the parent has changed (on Linux and macOS a
+ *   dead parent's children are re-parented at once, to init or a subreaper), or, on Windows, which
+ *   re-parents nobody, once the parent's pid no longer exists.
  *
  * Node 20 has no prctl(PR_SET_PDEATHSIG), which would make the kernel do this for free; a thread
  * is the cheapest thing that runs while the main thread is stuck. To keep it cheap it is a
  * CommonJS script evaluated from source (no module loader, no tsx: `execArgv: []`, so it never
- * inherits the child's loaders), it shares the child's environment instead of copying it, it is
- * unref'd (it never keeps the child alive: a child that ends normally just ends), and it is
+ * inherits the child's loaders), it shares the child's environment instead of copying it, it
+ * sleeps in `Atomics.wait` between looks (no event loop, no timer: a look is one wake-up, about
+ * half the CPU of a `setInterval` tick, measured), it is unref'd (it never keeps the child alive:
+ * a child that ends normally just ends; termination at exit interrupts the wait), and it is
  * started lazily, when the first message from the pool arrives (a child that is never sent work
- * never starts one). Measured cost, README "Reliability": about 9 MB of RSS and 60 ms of CPU per
- * child, spent on the watchdog's own thread; about 3 ms on the child's main thread.
+ * never starts one). What it costs a child is measured by scripts/watchdog-cost.ts (README,
+ * "Reliability").
  *
  * It can only kill a child whose parent has died: the pid it compares with is the parent's own
  * `process.pid`, handed over at fork (not read from `process.ppid` later, when the parent might
@@ -25,8 +27,8 @@
  */
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 
-/** How often the watchdog looks for its parent, in ms: how long a busy orphan lives at most. */
-export const WATCHDOG_POLL_MS = 250;
+/** How often the watchdog looks for its parent, in ms: about how long a busy orphan lives at most. */
+export const WATCHDOG_POLL_MS = 500;
 
 /**
  * The watchdog thread's whole program. It is sent as source text, so it may use nothing from this
@@ -43,8 +45,10 @@ function watch({ parent, every }) {
       return /** @type {NodeJS.ErrnoException} */ (error).code === 'ESRCH';
     }
   };
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  while (!gone()) Atomics.wait(tick, 0, 0, every);
   // Nobody is left to read this child's answers: end it now, whatever its main thread is doing.
-  setInterval(() => gone() && process.kill(process.pid, 'SIGKILL'), every);
+  process.kill(process.pid, 'SIGKILL');
 }
 
 let armed = false;
