@@ -38,8 +38,8 @@ export interface Io {
 /** Invalid-line reports that may wait for earlier records' results (ordered runs). */
 const MAX_HELD = 1024;
 
-const fromSource = import.meta.url.endsWith('.ts');
-const probeTask = task<(url: string, name: string) => Promise<void>>(new URL(fromSource ? './probe.ts' : './probe.js', import.meta.url), 'probe');
+// Plain JavaScript in src/ and dist/ alike, so the workers need no tsx for it.
+const probeTask = task<(url: string, name: string) => Promise<void>>(new URL('./probe.js', import.meta.url), 'probe');
 
 export function help(): string {
   return `Usage: rxjs-pools map <module> <export> [options] [file]
@@ -59,7 +59,9 @@ Arguments:
 Options:
   --threads <n>         Run on n worker threads (default: ${availableParallelism()}, the CPUs available)
   --processes <n>       Run on n child processes instead (own memory each; a crash costs one worker)
-  --chunksize <n>       Records sent to a worker per message (default: 1); raise it for many tiny records
+  --chunksize <n|auto>  Records sent to a worker per message, at most (default: auto: one until the
+                        task is measured, up to about 1 ms of work for tiny ones); a worker crash
+                        fails the records of its message
   --unordered           Write each result as soon as it is ready instead of in input order
   --timeout <ms>        Fail a record whose task runs longer than this (its worker is replaced)
   --progress            Show a progress line on stderr (default: only when stderr is a terminal)
@@ -90,7 +92,7 @@ interface Args {
   readonly file: string | undefined;
   readonly processes: number | undefined;
   readonly threads: number | undefined;
-  readonly chunksize: number;
+  readonly chunksize: number | 'auto';
   readonly ordered: boolean;
   readonly timeout: number | undefined;
   readonly progress: boolean | undefined;
@@ -103,6 +105,12 @@ function integer(name: string, text: string | undefined): number | undefined {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} expects a whole number from 1 and up, got ${JSON.stringify(text)}`);
   return n;
+}
+
+function chunksize(text: string | undefined): number | 'auto' {
+  if (text === undefined || text === 'auto') return 'auto';
+  if (!/^\d+$/.test(text) || !(Number(text) >= 1)) throw new UsageError(`--chunksize expects a whole number from 1 and up, or auto, got ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 function parse(argv: readonly string[], cwd: string): Args | 'help' | 'version' {
@@ -153,7 +161,7 @@ function parse(argv: readonly string[], cwd: string): Args | 'help' | 'version' 
     file: file === '-' ? undefined : file,
     threads: integer('threads', values.threads),
     processes: integer('processes', values.processes),
-    chunksize: integer('chunksize', values.chunksize) ?? 1,
+    chunksize: chunksize(values.chunksize),
     ordered: !values.unordered,
     timeout,
     progress: values.progress ? true : values['no-progress'] ? false : undefined,

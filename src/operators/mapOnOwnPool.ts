@@ -1,5 +1,5 @@
 import { defer, finalize, type OperatorFunction } from 'rxjs';
-import type { WorkerPool } from '../pools/engine.ts';
+import type { WorkerPool } from '../pools/WorkerPool.ts';
 import type { Task } from '../pools/Pool.ts';
 import { mapOnPool } from './mapOnPool.ts';
 import { expectTask, resolveMapOnPoolOptions, splitOptions } from './options.ts';
@@ -23,8 +23,8 @@ export function mapOnOwnPool<T, R, O>(
 ): OperatorFunction<T, R> {
   expectTask(operator, fn);
   const { poolOptions, operatorOptions } = splitOptions(operator, options, pool.keys);
-  const { maxWorkers } = pool.validate(poolOptions as O);
-  resolveMapOnPoolOptions(operator, operatorOptions, maxWorkers);
+  pool.validate(poolOptions as O);
+  resolveMapOnPoolOptions(operator, operatorOptions);
   return (source) =>
     defer(() => {
       const own = pool.create(poolOptions as O);

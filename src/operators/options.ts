@@ -1,4 +1,5 @@
 import type { Pool, Task } from '../pools/Pool.ts';
+import { expectChunksize } from '../pools/map.ts';
 import { expectInteger } from '../pools/options.ts';
 import { describe, isTaskRef } from '../pools/task.ts';
 
@@ -8,19 +9,25 @@ export type OverflowPolicy = 'error' | 'drop-oldest' | 'drop-newest';
 /** Options of {@link mapOnPool} (and the operator half of `mapOnThreads` / `mapOnProcesses`' options). */
 export interface MapOnPoolOptions<T = unknown> {
   /**
-   * Batches submitted to the pool and not yet settled, at most. More than the pool's `maxWorkers`
-   * only queues work in the pool; fewer leaves workers of a shared pool to other users.
-   * @default pool.maxWorkers
+   * Batches submitted to the pool and not yet settled, at most: a hard bound. More than the pool's
+   * `maxWorkers` only queues work in the pool (which keeps its workers' pipelines full); fewer
+   * leaves workers of a shared pool to other users. By default the pool says how many batches of
+   * this task keep its workers busy (its `batching` hint: deep pipelines for tiny tasks, about two
+   * per worker for slow ones, of which at most `maxWorkers` run); a pool without the hint (a
+   * `VirtualPool`) gets its `maxWorkers`.
+   * @default the pool's hint, else pool.maxWorkers
    */
   readonly concurrency?: number;
   /**
-   * Items per batch (one message to one worker), at most. When a slot frees, the next batch takes
-   * whatever is buffered, up to `chunksize`: it never waits to fill a batch, so a live feed gets no
-   * added latency while a fast source gets batched naturally. A batch-wide failure (crash,
-   * timeout) fails the whole batch, as the error of its first item.
-   * @default 1
+   * Items per batch (one message to one worker), at most; `'auto'` sizes each batch from the
+   * task's measured time (one item until measured and for slow tasks; about a millisecond of work,
+   * at most 1024 items, for tiny ones). When a slot frees, the next batch takes whatever is
+   * buffered, up to `chunksize`: it never waits to fill a batch, so a live feed gets no added
+   * latency while a fast source gets batched naturally. A batch is the unit of a crash or timeout:
+   * its items fail together, as the error of its first item (an item that throws fails alone).
+   * @default 'auto'
    */
-  readonly chunksize?: number;
+  readonly chunksize?: number | 'auto';
   /**
    * Emit results in input order (`true`), or as batches settle (`false`). Ordered results that
    * settle early wait in a reorder buffer of at most `concurrency` batches; while it is full no new
@@ -50,8 +57,9 @@ export interface MapOnPoolOptions<T = unknown> {
 
 /** {@link MapOnPoolOptions} with every default filled in. */
 export interface ResolvedMapOnPoolOptions<T> {
-  readonly concurrency: number;
-  readonly chunksize: number;
+  /** `'auto'`: what the pool says keeps its workers busy (its `batching` hint), else `maxWorkers`. */
+  readonly concurrency: number | 'auto';
+  readonly chunksize: number | 'auto';
   readonly ordered: boolean;
   readonly maxBuffered: number;
   readonly overflow: OverflowPolicy;
@@ -90,13 +98,8 @@ export function expectTask(operator: string, fn: unknown): asserts fn is Task {
  *
  * @param operator Name used in messages (`mapOnPool`, `mapOnThreads`, …).
  * @param options The operator options only (the pool options already split off).
- * @param maxWorkers The default of `concurrency`.
  */
-export function resolveMapOnPoolOptions<T>(
-  operator: string,
-  options: MapOnPoolOptions<T>,
-  maxWorkers: number,
-): ResolvedMapOnPoolOptions<T> {
+export function resolveMapOnPoolOptions<T>(operator: string, options: MapOnPoolOptions<T>): ResolvedMapOnPoolOptions<T> {
   expectOptionsObject(operator, options);
   for (const key of Object.keys(options)) {
     if (!(MAP_ON_POOL_OPTIONS as readonly string[]).includes(key)) {
@@ -104,8 +107,8 @@ export function resolveMapOnPoolOptions<T>(
       throw new TypeError(`Unknown ${operator} option \`${key}\`; known options: ${MAP_ON_POOL_OPTIONS.join(', ')}${hint}`);
     }
   }
-  const concurrency = options.concurrency === undefined ? maxWorkers : expectInteger('concurrency', options.concurrency, 1);
-  const chunksize = options.chunksize === undefined ? 1 : expectInteger('chunksize', options.chunksize, 1);
+  const concurrency = options.concurrency === undefined ? 'auto' : expectInteger('concurrency', options.concurrency, 1);
+  const chunksize = options.chunksize === undefined ? 'auto' : expectChunksize(options.chunksize);
   const ordered = options.ordered ?? true;
   if (typeof ordered !== 'boolean') throw new TypeError(`Expected \`ordered\` to be a boolean, got ${describe(ordered)}`);
   const maxBuffered = options.maxBuffered === undefined ? Infinity : expectInteger('maxBuffered', options.maxBuffered, 0, true);

@@ -82,10 +82,11 @@ export interface Pool {
    */
   runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>, options?: RunBatchOptions): Cancel;
   /**
-   * Optional: the pool's preferred feeding for `fn` (see {@link Batching}). Pools without it (a
+   * Optional: the pool's preferred feeding for `fn` (see {@link Batching}): with `chunksize`, how
+   * many batches of that size keep it busy; without, its preferred size too. Pools without it (a
    * `VirtualPool`) get `concurrency: maxWorkers` and `chunksize: 1`.
    */
-  batching?(fn: Task): Batching;
+  batching?(fn: Task, chunksize?: number): Batching;
 }
 
 /** A snapshot of what a pool is doing. */
@@ -135,10 +136,11 @@ export interface MapOptions extends Omit<SubmitOptions, 'transfer'> {
   readonly buffersize?: number;
   /**
    * Items sent to a worker in one message, at most. Larger chunks amortise the cost of a message
-   * over many tiny tasks; a worker crash or timeout fails the whole chunk it was running. `'auto'`
-   * sizes each batch from the task's measured time. A chunk never waits to fill: what has been
-   * read goes out as soon as there is room.
-   * @default 1
+   * over many tiny tasks; a worker crash or timeout fails the whole chunk it was running (an item
+   * that throws fails alone). `'auto'` sizes each batch from the task's measured time: one item
+   * until it is measured and for slow tasks, up to about a millisecond of work (at most 1024
+   * items) for tiny ones. A chunk never waits to fill: what has been read goes out at once.
+   * @default 'auto'
    */
   readonly chunksize?: number | 'auto';
   /**

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Task } from './Pool.ts';
 import { describe, isTaskRef } from './task.ts';
+import { inheritableExecArgv } from './exec-argv.ts';
 
 /** Options both pools take. */
 export interface PoolOptions {
@@ -49,8 +50,14 @@ export interface ThreadPoolOptions extends PoolOptions {
 /** Options of `ProcessPool`. */
 export interface ProcessPoolOptions extends PoolOptions {
   /**
-   * Node flags of each child process, e.g. `['--max-old-space-size=256']`.
-   * @default process.execArgv
+   * Node flags of each child process, e.g. `['--max-old-space-size=256']`, passed exactly as
+   * given. By default a child gets the parent's flags without loader flags (`--import`,
+   * `--require`/`-r`, `--loader`, `--experimental-loader`: under tsx every child would load a
+   * compiler; a TypeScript task module registers tsx in its worker by itself), inspector flags
+   * (`--inspect*`, `--debug-port`: each child would try to bind the parent's port; pass
+   * `['--inspect=0']` to debug children) and eval flags (`-e`, `-p`). Pass
+   * `[...process.execArgv]` to inherit everything.
+   * @default process.execArgv without loader, inspector and eval flags
    */
   readonly execArgv?: readonly string[];
   /**
@@ -158,7 +165,7 @@ export function validateProcessPoolOptions(
 ): ResolvedPoolOptions & Required<Pick<ProcessPoolOptions, 'execArgv' | 'env'>> {
   expectObject('ProcessPool options', options);
   checkKeys('ProcessPool', options, PROCESS_POOL_OPTIONS);
-  const execArgv = options.execArgv ?? process.execArgv;
+  const execArgv = options.execArgv ?? inheritableExecArgv();
   if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === 'string')) {
     throw new TypeError(`Expected \`execArgv\` to be an array of strings, got ${describe(execArgv)}`);
   }

@@ -1,7 +1,8 @@
 /**
  * The wire protocol between a pool and its workers, defined once and imported (as types) by both
- * sides. Messages are small tuples tagged by their first element: tuples clone faster than objects
- * and this path runs once per task.
+ * sides. Its constants live in ./worker/wire.js, plain JavaScript that a worker loads as is.
+ * Messages are small tuples tagged by their first element: tuples clone faster than objects and
+ * this path runs once per task.
  *
  * The pool sends *frames*: arrays of messages gathered in one tick, so a burst of tasks costs one
  * postMessage per worker instead of one per task. A worker answers each task with one message as
@@ -10,41 +11,9 @@
  */
 
 import type { SerializedError } from './serialize.ts';
+import type { FnKind, Op } from './worker/wire.js';
 
-/** Message tags. A `const enum` would not survive `isolatedModules`, so plain constants. */
-export const Op = {
-  // pool → worker
-  /** Define function `key`: an inline function's source, or a module export. */
-  Def: 1,
-  /** Run the initializer (a defined function) once, before any task. */
-  Init: 2,
-  /** Run one task: `fn(...args)`. */
-  Run: 3,
-  /** Run a batch: `fn(item)` for each item, one reply for the whole batch. */
-  Batch: 4,
-  /** Drop a task that was sent but has not started (answered with Cancelled if it was dropped). */
-  Cancel: 5,
-  /** Exit now (the worker is idle: recycled, idle too long, or the pool shut down). */
-  Exit: 6,
-  // worker → pool
-  /** The worker is up and its initializer (if any) succeeded. */
-  Ready: 10,
-  /** A task returned: its value and how long it ran (ms). */
-  Ok: 11,
-  /** A task threw: the serialised error and how long it ran (ms). */
-  Err: 12,
-  /** A batch finished: values, per-item errors (or null) and how long it ran (ms). */
-  BatchDone: 13,
-  /** The initializer threw: the pool is broken. */
-  InitFailed: 14,
-  /** Something escaped every task (an uncaught async throw): the worker exits right after. */
-  Uncaught: 15,
-  /** A task withdrawn by Cancel was dropped before it started. */
-  Cancelled: 16,
-} as const;
-
-/** How an inline function travels: its source text. */
-export const FnKind = { Inline: 0, Module: 1 } as const;
+export { CLAIMS, Claim, FnKind, Op, unknownMessage } from './worker/wire.js';
 
 export type DefMsg = readonly [op: typeof Op.Def, key: number, kind: typeof FnKind.Inline, source: string, name: string]
   | readonly [op: typeof Op.Def, key: number, kind: typeof FnKind.Module, url: string, name: string];
@@ -79,7 +48,7 @@ export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMs
 
 /** What the pool hands a new worker (as workerData for threads, argv for processes). */
 export interface WorkerBoot {
-  /** URL of the worker module (the bootstrap imports it after registering tsx). */
+  /** URL of the worker entry (./worker/entry.js), which the transports start directly. */
   readonly entry: string;
   /** Whether an Init message comes first (Ready is sent after it). */
   readonly init: boolean;
@@ -91,13 +60,4 @@ export interface WorkerBoot {
    * Cancel messages instead.
    */
   readonly claims?: Int32Array;
-}
-
-/** Cells in a worker's claims array: more than a worker ever holds (MAX_DEPTH and its phantoms). */
-export const CLAIMS = 256;
-export const Claim = { Free: 0, Started: 1, Taken: 2 } as const;
-
-/** Thrown on either side when a message has a tag it does not know: a bug, never ignored. */
-export function unknownMessage(side: string, message: unknown): Error {
-  return new TypeError(`rxjs-pools ${side} received an unknown message: ${JSON.stringify(message)?.slice(0, 200)}`);
 }

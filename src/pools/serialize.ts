@@ -1,5 +1,6 @@
 /**
- * Errors across the worker boundary.
+ * Errors across the worker boundary, pool side: the SerializedError type, and deserializeError.
+ * The worker's half (serializeError) is ./worker/errors.js, plain JavaScript.
  *
  * Structured clone keeps only the message and stack of an Error and drops its class, `name`,
  * `code` and own fields, so errors are serialised by hand (CPython does the same with
@@ -7,7 +8,6 @@
  * (class ValidationError extends TypeError) arrives as that built-in, with its own name.
  */
 
-import { inspect } from 'node:util';
 import * as errors from '../errors.ts';
 
 export interface SerializedError {
@@ -27,44 +27,6 @@ export interface SerializedError {
 
 const BUILTINS = [AggregateError, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError] as const;
 const BY_BASE = Object.fromEntries(BUILTINS.map((C) => [C.name, C])) as Record<string, new (message?: string) => Error>;
-const SKIP = new Set(['name', 'message', 'stack', 'cause', 'errors']);
-const MAX_DEPTH = 8;
-
-/** Makes anything thrown by a task safe to post (worker side). */
-export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (!(error instanceof Error)) {
-    return {
-      name: 'TaskError',
-      message: `Task threw a non-Error value: ${inspect(error, { depth: 2, breakLength: Infinity }).slice(0, 200)}`,
-      stack: undefined,
-      base: 'Error',
-      props: undefined,
-      thrown: { value: cloneable(error) ? error : inspect(error) },
-    };
-  }
-  const out: SerializedError = {
-    name: String(error.name),
-    message: String(error.message),
-    stack: typeof error.stack === 'string' ? error.stack : undefined,
-    base: BUILTINS.find((C) => error instanceof C)?.name ?? 'Error',
-    props: undefined,
-  };
-  for (const key of Object.keys(error)) {
-    if (SKIP.has(key)) continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    (out.props ??= {})[key] = cloneable(value) ? value : inspect(value, { depth: 1 });
-  }
-  const code = (error as { code?: unknown }).code;
-  if (code !== undefined && !(out.props && 'code' in out.props)) (out.props ??= {}).code = code;
-  if ('cause' in error && depth < MAX_DEPTH) {
-    const cause = error.cause;
-    out.cause = cause instanceof Error ? serializeError(cause, depth + 1) : { value: cloneable(cause) ? cause : inspect(cause) };
-  }
-  if (error instanceof AggregateError && Array.isArray(error.errors) && depth < MAX_DEPTH) {
-    out.errors = error.errors.map((e) => serializeError(e, depth + 1));
-  }
-  return out;
-}
 
 /** Rebuilds an Error on the pool side: same name, message, stack, code, cause and own fields. */
 export function deserializeError(s: SerializedError): Error {
@@ -91,16 +53,4 @@ export function deserializeError(s: SerializedError): Error {
     Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
   }
   return error;
-}
-
-/** Whether structured clone takes `value` as is (the error path only, so a trial clone is fine). */
-function cloneable(value: unknown): boolean {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return true;
-  if (typeof value !== 'object') return false;
-  try {
-    structuredClone(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

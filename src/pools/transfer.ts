@@ -1,6 +1,9 @@
 import type { TransferListItem } from 'node:worker_threads';
 
-/** Marks a task's result whose buffers should move back to the pool rather than be copied. */
+/**
+ * Marks a task's result whose buffers should move back to the pool rather than be copied. The
+ * worker (./worker/entry.js) reads the list under the same registered symbol.
+ */
 const TRANSFER = Symbol.for('rxjs-pools.transfer');
 
 /** What {@link transfer} returns, as the worker sees it. */
@@ -27,9 +30,4 @@ export interface Transferred<T = unknown> {
 export function transfer<T>(value: T, list: readonly TransferListItem[]): T {
   if (!Array.isArray(list)) throw new TypeError(`Expected the transfer list to be an array, got ${typeof list}`);
   return { value, [TRANSFER]: list } satisfies Transferred<T> as unknown as T;
-}
-
-/** The transfer list of a value made by {@link transfer}, or undefined for any other value. */
-export function transferListOf(value: unknown): readonly TransferListItem[] | undefined {
-  return typeof value === 'object' && value !== null ? (value as Partial<Transferred>)[TRANSFER] : undefined;
 }

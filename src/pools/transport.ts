@@ -1,12 +1,13 @@
 /**
  * What differs between a worker thread and a child process, and nothing else: how to start one,
  * post to it, hear from it, notice its exit, and stop it. Queueing, dispatch, timeouts, abort,
- * respawn and shutdown live once, in the engine.
+ * respawn and shutdown live once, in WorkerPool.
  */
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
+import { inheritableExecArgv } from './exec-argv.ts';
 import { CLAIMS, Op, type Frame, type FromWorker, type WorkerBoot } from './protocol.ts';
 
 export interface Transport {
@@ -29,18 +30,47 @@ export interface TransportEvents {
 
 export type Spawn = (boot: WorkerBoot, events: TransportEvents) => Transport;
 
-// Running from TypeScript source (tsx, vitest) the entry is worker.ts and must be started through
-// the bootstrap, which registers tsx; from dist/ it is worker.js, started directly.
-const fromSource = import.meta.url.endsWith('.ts');
-const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-const script = fromSource ? new URL('./bootstrap.mjs', import.meta.url) : entry;
-/** URL of the worker module, handed to the bootstrap. */
+// Plain JavaScript in the source tree and in dist/ alike: a worker started from source (tsx,
+// vitest) compiles nothing, and no bootstrap is needed.
+const entry = new URL('./worker/entry.js', import.meta.url);
+/** URL of the worker entry. */
 export const workerEntry = entry.href;
+
+/**
+ * The execArgv of worker threads: the parent's, without loader, inspector and eval flags; or
+ * undefined (inherit, as Node does by default) when there is nothing to drop. Worked out once.
+ */
+let threadArgv: { argv: string[] | undefined } | undefined;
+
+function startThread(options: WorkerOptions): Worker {
+  if (!threadArgv) {
+    const argv = inheritableExecArgv();
+    threadArgv = { argv: argv.length === process.execArgv.length ? undefined : argv };
+  }
+  try {
+    return new Worker(entry, { ...options, execArgv: threadArgv.argv });
+  } catch (error) {
+    // A thread refuses the process-wide flags (V8's --max-old-space-size, --title, --expose-gc…)
+    // in an explicit execArgv, though it inherits them silently; they are in effect for the
+    // whole process anyway, so leave out the ones Node names (synchronously, no thread started).
+    const refused = refusedFlags(error);
+    if (!threadArgv.argv || !refused) throw error;
+    threadArgv = { argv: threadArgv.argv.filter((arg) => !refused.has(arg)) };
+    return new Worker(entry, { ...options, execArgv: threadArgv.argv });
+  }
+}
+
+/** The flags named by ERR_WORKER_INVALID_EXEC_ARGV ("… invalid execArgv flags: --a, --b"). */
+function refusedFlags(error: unknown): Set<string> | undefined {
+  if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return undefined;
+  const list = /flags: (.+)$/.exec((error as Error).message)?.[1];
+  return list ? new Set(list.split(', ')) : undefined;
+}
 
 export function threadTransport(options: { resourceLimits?: ResourceLimits | undefined }): Spawn {
   return (boot, events) => {
     const claims = new Int32Array(new SharedArrayBuffer(CLAIMS * Int32Array.BYTES_PER_ELEMENT));
-    const worker = new Worker(script, { workerData: { ...boot, claims }, resourceLimits: options.resourceLimits });
+    const worker = startThread({ workerData: { ...boot, claims }, resourceLimits: options.resourceLimits });
     let error: Error | undefined;
     worker.on('message', events.message);
     worker.on('error', (e: Error) => (error ??= e));
@@ -56,10 +86,11 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
   };
 }
 
+/** `execArgv` is passed as is: ProcessPool's default is already `inheritableExecArgv()`. */
 export function processTransport(options: { execArgv: readonly string[]; env: Readonly<Record<string, string | undefined>> }): Spawn {
   return (boot, events) => {
     // The child's watchdog (worker/watchdog.js) compares its parent with this pid.
-    const child = fork(fileURLToPath(script), [JSON.stringify(boot), String(process.pid)], {
+    const child = fork(fileURLToPath(entry), [JSON.stringify(boot), String(process.pid)], {
       execArgv: [...options.execArgv],
       env: options.env as NodeJS.ProcessEnv,
       // 'advanced' is V8 serialisation: the same types as structured clone (Map, Set, typed arrays…).

@@ -198,7 +198,7 @@ describe('rxjs-pools map, usage and fatal errors (exit 2)', () => {
   test('--help documents the command, its options and exit codes', { timeout: 5_000 }, async () => {
     const run = await inProcess(['--help']);
     expect(run.code).toBe(EXIT_OK);
-    for (const text of ['Usage: rxjs-pools map <module> <export> [options] [file]', '--threads <n>', '--processes <n>', '--chunksize <n>', '--unordered', 'Exit status:']) {
+    for (const text of ['Usage: rxjs-pools map <module> <export> [options] [file]', '--threads <n>', '--processes <n>', '--chunksize <n|auto>', '--unordered', 'Exit status:']) {
       expect(run.stdout).toContain(text);
     }
     expect((await inProcess(['map', '-h'])).stdout).toBe(run.stdout);
@@ -210,7 +210,7 @@ describe('rxjs-pools map, usage and fatal errors (exit 2)', () => {
     [['map', tasksPath], /needs a <module> and an <export>/],
     [['map', tasksPath, 'enrich', '--threads', '2', '--processes', '2'], /exclude each other/],
     [['map', tasksPath, 'enrich', '--threads', '0'], /--threads expects a whole number from 1 and up, got "0"/],
-    [['map', tasksPath, 'enrich', '--chunksize', 'many'], /--chunksize expects a whole number/],
+    [['map', tasksPath, 'enrich', '--chunksize', 'many'], /--chunksize expects a whole number from 1 and up, or auto, got "many"/],
     [['map', tasksPath, 'enrich', '--fast'], /Unknown option '--fast'/],
     [['map', 'nowhere.mjs', 'enrich'], /cannot find the module nowhere\.mjs/],
     [['map', tasksPath, 'enrich', 'a.ndjson', 'b.ndjson'], /unexpected argument "b\.ndjson"/],

@@ -1,70 +1,95 @@
+// @ts-check
 /**
  * The worker entry, one for both runtimes: a worker thread (messages on `parentPort`) or a child
  * process (messages on the IPC channel). It loads tasks (inline source or module export), runs them
  * one at a time in arrival order, and answers each with one message; nothing that a task throws,
  * or that escapes it, goes unreported.
+ *
+ * Plain JavaScript, like everything it imports, so a worker started from TypeScript source (tsx,
+ * vitest) compiles nothing: tsx is registered only for a TypeScript task module (./load.js).
  */
 
-import { isMainThread, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
-import {
-  CLAIMS,
-  Claim,
-  FnKind,
-  Op,
-  unknownMessage,
-  type BatchMsg,
-  type DefMsg,
-  type Frame,
-  type FromWorker,
-  type InitMsg,
-  type RunMsg,
-  type ToWorker,
-  type WorkerBoot,
-} from './protocol.ts';
-import { loadExport } from './load.ts';
-import { serializeError, type SerializedError } from './serialize.ts';
-import { transferListOf, type Transferred } from './transfer.ts';
-import { startWatchdog } from './worker/watchdog.js';
+import { CLAIMS, Claim, FnKind, Op, unknownMessage } from './wire.js';
+import { isTypeScript, loadExport, prepareTypeScript } from './load.js';
+import { cloneFailure, serializeError } from './errors.js';
+import { startWatchdog } from './watchdog.js';
 
-type Fn = (...args: unknown[]) => unknown;
+/**
+ * @typedef {import('../protocol.ts').BatchMsg} BatchMsg
+ * @typedef {import('../protocol.ts').DefMsg} DefMsg
+ * @typedef {import('../protocol.ts').Frame} Frame
+ * @typedef {import('../protocol.ts').FromWorker} FromWorker
+ * @typedef {import('../protocol.ts').InitMsg} InitMsg
+ * @typedef {import('../protocol.ts').RunMsg} RunMsg
+ * @typedef {import('../protocol.ts').ToWorker} ToWorker
+ * @typedef {import('../protocol.ts').WorkerBoot} WorkerBoot
+ * @typedef {import('../serialize.ts').SerializedError} SerializedError
+ * @typedef {import('node:worker_threads').TransferListItem} TransferListItem
+ * @typedef {(...args: unknown[]) => unknown} Fn
+ */
 
-/** Marks this realm as a pool worker (tests and error messages use it). */
+/**
+ * @typedef {object} Loaded
+ * @property {Fn} [fn]
+ * @property {unknown} [error] Why it could not be loaded: every task using it fails with this.
+ * @property {string} name
+ * @property {boolean} inline
+ */
+
+/**
+ * @typedef {object} Batch
+ * @property {number} id
+ * @property {number} key
+ * @property {readonly unknown[]} items
+ * @property {Loaded | undefined} loaded
+ * @property {number} start
+ * @property {unknown[]} values
+ * @property {(SerializedError | undefined)[] | null} errors
+ */
+
+/** Marks this realm as a pool worker (isPoolWorker, tests and error messages use it). */
 const IN_WORKER = Symbol.for('rxjs-pools.worker');
+/** What transfer() (../transfer.ts) puts on a result whose buffers move rather than copy. */
+const TRANSFER = Symbol.for('rxjs-pools.transfer');
 /** Run tasks back to back for at most this long before letting queued messages (cancels) in. */
 const SLICE_MS = 1;
 
-const boot: WorkerBoot = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
+/** @type {WorkerBoot} */
+const boot = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
 const claims = boot.claims;
+const port = parentPort;
 // A process has no transfer: what a task marks with transfer() is copied.
-const post: (message: FromWorker, transfer?: readonly TransferListItem[]) => void = parentPort
-  ? (message, transfer) => parentPort!.postMessage(message, transfer)
-  : (message) => void process.send!(message);
-/** Whether `value` survives the channel: structured clone for threads, V8 serialisation for processes. */
-const cloneCheck: (value: unknown) => unknown = parentPort ? structuredClone : serialize;
+/** @type {(message: FromWorker, transfer?: readonly TransferListItem[]) => void} */
+const post = port
+  ? (message, transfer) => port.postMessage(message, transfer)
+  : (message) => void (/** @type {NonNullable<typeof process.send>} */ (process.send))(message);
+/**
+ * Whether `value` survives the channel: structured clone for threads, V8 serialisation for processes.
+ * @type {(value: unknown) => unknown}
+ */
+const cloneCheck = port ? structuredClone : serialize;
 
+const globals = /** @type {Record<PropertyKey, unknown>} */ (globalThis);
 // esbuild (tsx, vitest) wraps named functions in `__name(fn, "name")` when it keeps names; an
 // inline task's source may carry such a call, so give it a harmless definition here.
-(globalThis as Record<string, unknown>).__name ??= (fn: unknown) => fn;
-(globalThis as Record<PropertyKey, unknown>)[IN_WORKER] = true;
+globals.__name ??= (/** @type {unknown} */ fn) => fn;
+globals[IN_WORKER] = true;
 
-interface Loaded {
-  fn?: Fn;
-  /** Why it could not be loaded: every task using it fails with this. */
-  error?: unknown;
-  name: string;
-  inline: boolean;
-}
-const fns: Loaded[] = [];
-const inbox: (ToWorker | null)[] = [];
+/** @type {Loaded[]} */
+const fns = [];
+/** @type {(ToWorker | null)[]} */
+const inbox = [];
 let head = 0;
 let draining = false;
 let initFailed = false;
 let exiting = false;
 
-function onFrame(frame: Frame): void {
+/** @param {Frame} frame */
+function onFrame(frame) {
   for (const message of frame) {
     switch (message[0]) {
       case Op.Cancel: {
@@ -85,7 +110,7 @@ function onFrame(frame: Frame): void {
         // a worker that is still alive after a grace period.
         exiting = true;
         inbox.length = head = 0;
-        if (parentPort) parentPort.close();
+        if (port) port.close();
         else process.disconnect();
         return;
       case Op.Def:
@@ -101,7 +126,8 @@ function onFrame(frame: Frame): void {
   if (!draining) void drain();
 }
 
-async function drain(): Promise<void> {
+/** @returns {Promise<void>} */
+async function drain() {
   draining = true;
   let sliceStart = performance.now();
   while (head < inbox.length) {
@@ -123,7 +149,11 @@ async function drain(): Promise<void> {
   draining = false;
 }
 
-function handle(message: ToWorker): void | Promise<void> {
+/**
+ * @param {ToWorker} message
+ * @returns {void | Promise<void>}
+ */
+function handle(message) {
   switch (message[0]) {
     case Op.Def:
       return define(message);
@@ -139,7 +169,11 @@ function handle(message: ToWorker): void | Promise<void> {
   }
 }
 
-function define(message: DefMsg): void | Promise<void> {
+/**
+ * @param {DefMsg} message
+ * @returns {void | Promise<void>}
+ */
+function define(message) {
   const [, key, kind, where, name] = message;
   if (kind === FnKind.Inline) {
     fns[key] = compile(where, name);
@@ -147,17 +181,22 @@ function define(message: DefMsg): void | Promise<void> {
   }
   return loadExport(where, name).then(
     (fn) => void (fns[key] = { fn, name, inline: false }),
-    (error: unknown) => void (fns[key] = { error, name, inline: false }),
+    (/** @type {unknown} */ error) => void (fns[key] = { error, name, inline: false }),
   );
 }
 
-/** Rebuilds an inline function from its source: an expression, or a method shorthand `f(x) {…}`. */
-function compile(source: string, name: string): Loaded {
+/**
+ * Rebuilds an inline function from its source: an expression, or a method shorthand `f(x) {…}`.
+ * @param {string} source
+ * @param {string} name
+ * @returns {Loaded}
+ */
+function compile(source, name) {
   try {
-    return { fn: new Function(`return (${source}\n)`)() as Fn, name, inline: true };
+    return { fn: /** @type {Fn} */ (new Function(`return (${source}\n)`)()), name, inline: true };
   } catch {
     try {
-      const holder = new Function(`return ({${source}\n})`)() as Record<string, Fn>;
+      const holder = /** @type {Record<string, Fn>} */ (new Function(`return ({${source}\n})`)());
       const fn = Object.values(holder)[0];
       if (typeof fn === 'function') return { fn, name, inline: true };
     } catch {
@@ -171,7 +210,11 @@ function compile(source: string, name: string): Loaded {
   }
 }
 
-async function initialize(message: InitMsg): Promise<void> {
+/**
+ * @param {InitMsg} message
+ * @returns {Promise<void>}
+ */
+async function initialize(message) {
   const [, key, args] = message;
   const loaded = fns[key];
   try {
@@ -186,11 +229,16 @@ async function initialize(message: InitMsg): Promise<void> {
   post([Op.Ready]);
 }
 
-function run(message: RunMsg): void | Promise<void> {
+/**
+ * @param {RunMsg} message
+ * @returns {void | Promise<void>}
+ */
+function run(message) {
   const [, id, key, args] = message;
   const loaded = fns[key];
   const start = performance.now();
-  let value: unknown;
+  /** @type {unknown} */
+  let value;
   try {
     if (!loaded?.fn) throw loaded?.error ?? new Error(`task ${key} was never defined`);
     value = loaded.fn(...args);
@@ -200,24 +248,35 @@ function run(message: RunMsg): void | Promise<void> {
   if (isThenable(value)) {
     return Promise.resolve(value).then(
       (v) => reply(id, v, start),
-      (error: unknown) => fail(id, loaded, error, start),
+      (/** @type {unknown} */ error) => fail(id, loaded, error, start),
     );
   }
   reply(id, value, start);
 }
 
-function reply(id: number, value: unknown, start: number): void {
+/**
+ * @param {number} id
+ * @param {unknown} value
+ * @param {number} start
+ */
+function reply(id, value, start) {
   const ms = performance.now() - start;
   try {
     const moved = transferListOf(value);
-    if (moved) post([Op.Ok, id, (value as Transferred).value, ms], moved);
+    if (moved) post([Op.Ok, id, /** @type {{ value: unknown }} */ (value).value, ms], moved);
     else post([Op.Ok, id, value, ms]);
   } catch (error) {
     post([Op.Err, id, cloneFailure('The result', error), ms]);
   }
 }
 
-function fail(id: number, loaded: Loaded | undefined, error: unknown, start: number): void {
+/**
+ * @param {number} id
+ * @param {Loaded | undefined} loaded
+ * @param {unknown} error
+ * @param {number} start
+ */
+function fail(id, loaded, error, start) {
   const ms = performance.now() - start;
   const serialized = serializeError(explain(loaded, error));
   try {
@@ -230,27 +289,28 @@ function fail(id: number, loaded: Loaded | undefined, error: unknown, start: num
   }
 }
 
-function runBatch(message: BatchMsg): void | Promise<void> {
+/**
+ * @param {BatchMsg} message
+ * @returns {void | Promise<void>}
+ */
+function runBatch(message) {
   const [, id, key, items] = message;
-  const batch: Batch = { id, key, items, loaded: fns[key], start: performance.now(), values: new Array(items.length), errors: null };
+  /** @type {Batch} */
+  const batch = { id, key, items, loaded: fns[key], start: performance.now(), values: new Array(items.length), errors: null };
   return runItems(batch, 0);
 }
 
-interface Batch {
-  readonly id: number;
-  readonly key: number;
-  readonly items: readonly unknown[];
-  readonly loaded: Loaded | undefined;
-  readonly start: number;
-  readonly values: unknown[];
-  errors: (SerializedError | undefined)[] | null;
-}
-
-/** Runs items from `i` on: synchronously while they return plain values (no promise per item). */
-function runItems(batch: Batch, i: number): void | Promise<void> {
+/**
+ * Runs items from `i` on: synchronously while they return plain values (no promise per item).
+ * @param {Batch} batch
+ * @param {number} i
+ * @returns {void | Promise<void>}
+ */
+function runItems(batch, i) {
   const { items, loaded } = batch;
   for (; i < items.length; i++) {
-    let value: unknown;
+    /** @type {unknown} */
+    let value;
     try {
       if (!loaded?.fn) throw loaded?.error ?? new Error(`task ${batch.key} was never defined`);
       value = loaded.fn(items[i]);
@@ -265,7 +325,7 @@ function runItems(batch: Batch, i: number): void | Promise<void> {
           batch.values[at] = v;
           return runItems(batch, at + 1);
         },
-        (error: unknown) => {
+        (/** @type {unknown} */ error) => {
           (batch.errors ??= [])[at] = serializeError(explain(loaded, error));
           return runItems(batch, at + 1);
         },
@@ -276,13 +336,15 @@ function runItems(batch: Batch, i: number): void | Promise<void> {
   finishBatch(batch);
 }
 
-function finishBatch({ id, values, errors, start }: Batch): void {
+/** @param {Batch} batch */
+function finishBatch({ id, values, errors, start }) {
   const ms = performance.now() - start;
-  let transfer: TransferListItem[] | undefined;
+  /** @type {TransferListItem[] | undefined} */
+  let transfer;
   for (let i = 0; i < values.length; i++) {
     const moved = transferListOf(values[i]);
     if (moved) {
-      values[i] = (values[i] as Transferred).value;
+      values[i] = /** @type {{ value: unknown }} */ (values[i]).value;
       (transfer ??= []).push(...moved);
     }
   }
@@ -303,8 +365,24 @@ function finishBatch({ id, values, errors, start }: Batch): void {
   }
 }
 
-/** Adds the fix to a ReferenceError thrown by an inline function: it used an outer variable. */
-function explain(loaded: Loaded | undefined, error: unknown): unknown {
+/**
+ * The transfer list of a value made by transfer() (../transfer.ts), or undefined for any other.
+ * @param {unknown} value
+ * @returns {readonly TransferListItem[] | undefined}
+ */
+function transferListOf(value) {
+  return typeof value === 'object' && value !== null
+    ? /** @type {{ [TRANSFER]?: readonly TransferListItem[] }} */ (value)[TRANSFER]
+    : undefined;
+}
+
+/**
+ * Adds the fix to a ReferenceError thrown by an inline function: it used an outer variable.
+ * @param {Loaded | undefined} loaded
+ * @param {unknown} error
+ * @returns {unknown}
+ */
+function explain(loaded, error) {
   if (loaded?.inline && error instanceof ReferenceError && !error.message.includes('task(')) {
     error.message +=
       ` — inline task ${loaded.name || '(anonymous)'} was sent to the worker as source text, so it cannot use variables ` +
@@ -314,18 +392,16 @@ function explain(loaded: Loaded | undefined, error: unknown): unknown {
   return error;
 }
 
-function cloneFailure(what: string, error: unknown): SerializedError {
-  return {
-    name: 'DataCloneError',
-    message: `${what} could not be sent back from the worker: ${error instanceof Error ? error.message : String(error)}`,
-    stack: undefined,
-    base: 'Error',
-    props: undefined,
-  };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+/**
+ * @param {unknown} value
+ * @returns {value is PromiseLike<unknown>}
+ */
+function isThenable(value) {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (/** @type {PromiseLike<unknown>} */ (value)).then === 'function'
+  );
 }
 
 process.on('uncaughtException', (error) => {
@@ -338,12 +414,47 @@ process.on('uncaughtException', (error) => {
   }
 });
 
-if (parentPort) {
-  parentPort.on('message', onFrame);
+/**
+ * Frames that arrived before the worker announced itself (see start), in order; null after.
+ * @type {Frame[] | null}
+ */
+let held = [];
+
+/** @param {Frame} frame */
+function receive(frame) {
+  if (!held) return onFrame(frame);
+  held.push(frame);
+  if (held.length === 1) void start(frame);
+}
+
+/**
+ * Announces the worker (Ready) once its first frame is in hand. Ready starts the clock of the
+ * first task (`taskTimeout`), so when that frame defines a TypeScript module the worker registers
+ * tsx first (0.3–0.8 s here): the compiler's start-up is the worker's, not the task's, as when
+ * every worker loaded tsx at boot. Only the registration comes first; the module itself is
+ * imported after Ready, like any task module. The pool sends every new worker a frame at once
+ * (its first task, or its initializer).
+ * @param {Frame} first
+ */
+async function start(first) {
+  if (first.some((m) => m[0] === Op.Def && m[2] === FnKind.Module && isTypeScript(m[3]))) {
+    // A failure is the Def's to report, with its task (load.js gives the same error again).
+    await prepareTypeScript().catch(() => {});
+  }
+  // With an initializer, Ready follows it (see initialize).
+  if (!boot.init) post([Op.Ready]);
+  const frames = /** @type {Frame[]} */ (held);
+  held = null;
+  for (const frame of frames) onFrame(frame);
+}
+
+if (port) {
+  port.on('message', receive);
 } else {
-  startWatchdog(Number(process.argv[3])); // a child whose parent died exits, even mid-task
-  process.on('message', onFrame as (message: unknown) => void);
+  // Parent-death detection for a child stuck in synchronous code (./watchdog.js): armed before
+  // the message listener, so that its thread starts before the first task can run.
+  startWatchdog(Number(process.argv[3]));
+  process.on('message', /** @type {(message: unknown) => void} */ (receive));
   // The pool is gone (its process died): nobody will ever read our answers.
   process.on('disconnect', () => exiting || process.exit(0));
 }
-if (!boot.init) post([Op.Ready]);
