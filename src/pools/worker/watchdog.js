@@ -3,7 +3,7 @@
  * Children never outlive their parent. A ProcessPool child learns that the pool's process is gone
  * in one of two ways:
  *
- * - Idle (its event loop turns): the IPC channel closes and 'disconnect' ends it (worker.ts).
+ * - Idle (its event loop turns): the IPC channel closes and 'disconnect' ends it (entry.js).
  * - Busy in synchronous code (a spin, a long loop, `Atomics.wait`): its event loop never turns, so
  *   nothing on the main thread can notice. A watchdog thread looks at `process.ppid` every
  *   WATCHDOG_POLL_MS and SIGKILLs the process once the parent has changed (on Linux and macOS a
