@@ -3,11 +3,11 @@
  *
  *   npx tsx scripts/watchdog-cost.ts [--rounds N]
  *
- * Forks pairs of plain Node children (no tsx, NODE_EXTRA_CA_CERTS removed), one with the watchdog
- * armed and one without, interleaved round by round, and reports medians of: the time the
- * watchdog's start takes on the child's main thread (when the first message arrives), the child's
- * RSS and CPU time 1 s after that message, its CPU time per second while idle (from 5 s to 15 s
- * after it, once start-up garbage is collected), and how long it takes to exit once asked (the
+ * Forks pairs of plain Node children (no tsx, NODE_EXTRA_CA_CERTS removed), one that starts a
+ * watchdog as a pool child does and one that does not, interleaved round by round, and reports
+ * medians of: the time the watchdog's start takes on the child's main thread, the child's RSS and
+ * CPU time 1 s after it started, its CPU time per second while idle (from 5 s to 15 s after it
+ * started, once start-up garbage is collected), and how long it takes to exit once asked (the
  * thread is torn down at exit). Each child lives ~16 s: 7 rounds take about 4 minutes.
  */
 import { fork } from 'node:child_process';
@@ -34,7 +34,6 @@ for (let round = 0; round < rounds; round++) {
   for (const mode of round % 2 === 0 ? (['none', 'watchdog'] as const) : (['watchdog', 'none'] as const)) {
     const child = fork(childScript, [mode], { execArgv: [], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await next<'up'>(child);
-    child.send('go');
     await delay(1_000);
     child.send('probe');
     const first = await next<Probe>(child);

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { ProcessPool, task } from '../../src/index.ts';
 import { fixture, openRendezvous, scratch } from './fixtures/harness.ts';
 import { DEATHS, diedAsTold, kill, reap, startDoomed, untilGone, type ParentKind } from './fixtures/doomed.ts';
-import type * as Spin from './fixtures/spin-tasks.ts';
+import type * as Spin from './fixtures/spin-tasks.mjs';
 
 /** "Within a few seconds": the watchdog looks every 500 ms; the rest is slack for a loaded machine. */
 const GONE_WITHIN = 5_000;
@@ -42,10 +42,10 @@ describe.each([
 
 test('while the parent lives the watchdog never fires and never holds a child: tasks that spin for 1.5 s (three looks at the parent) return, and at shutdown each child leaves by itself with code 0', async () => {
   using exits = scratch();
-  const spinFor = task<typeof Spin.spinFor>(fixture('spin-tasks.ts'), 'spinFor');
+  const spinFor = task<typeof Spin.spinFor>(fixture('spin-tasks.mjs'), 'spinFor');
   const pool = new ProcessPool({
     maxWorkers: 2,
-    execArgv: [...process.execArgv, '--import', fileURLToPath(fixture('report-exit.mjs'))],
+    execArgv: ['--import', fileURLToPath(fixture('report-exit.mjs'))],
     env: { ...process.env, RXJS_POOLS_EXIT_DIR: exits.dir },
   });
   const pids = await Promise.all([pool.submit(spinFor, [1_500]), pool.submit(spinFor, [1_500])]);

@@ -451,8 +451,7 @@ async function start(first) {
 if (port) {
   port.on('message', receive);
 } else {
-  // Parent-death detection for a child stuck in synchronous code (./watchdog.js): armed before
-  // the message listener, so that its thread starts before the first task can run.
+  // Parent-death detection for a child stuck in synchronous code (./watchdog.js).
   startWatchdog(Number(process.argv[3]));
   process.on('message', /** @type {(message: unknown) => void} */ (receive));
   // The pool is gone (its process died): nobody will ever read our answers.

@@ -16,10 +16,11 @@
  * inherits the child's loaders), it shares the child's environment instead of copying it, it
  * sleeps in `Atomics.wait` between looks (no event loop, no timer: a look is one wake-up, about
  * half the CPU of a `setInterval` tick, measured), it is unref'd (it never keeps the child alive:
- * a child that ends normally just ends; termination at exit interrupts the wait), and it is
- * started lazily, when the first message from the pool arrives (a child that is never sent work
- * never starts one). What it costs a child is measured by scripts/watchdog-cost.ts (README,
- * "Reliability").
+ * a child that ends normally just ends; termination at exit interrupts the wait). It starts with
+ * the child, before the child reads its first message, so that it boots while the child loads
+ * rather than while a task spins: on an overloaded machine a thread that must boot (about 60-100
+ * ms of CPU) beside a spinning main thread took seconds to get going. What it costs a child is
+ * measured by scripts/watchdog-cost.ts (README, "Reliability").
  *
  * It can only kill a child whose parent has died: the pid it compares with is the parent's own
  * `process.pid`, handed over at fork (not read from `process.ppid` later, when the parent might
@@ -51,27 +52,23 @@ function watch({ parent, every }) {
   process.kill(process.pid, 'SIGKILL');
 }
 
-let armed = false;
+let started = false;
 
 /**
- * Arms the watchdog of a ProcessPool child: the thread starts when the pool's first message
- * arrives. Call it before adding the worker's own 'message' listener, so that the thread exists
- * before the first task runs (a task that never yields would keep a later listener from running).
+ * Starts the watchdog of a ProcessPool child (once; later calls do nothing).
  * @param {number} parent the pid of the pool's process, as the pool passed it at fork
  */
 export function startWatchdog(parent) {
-  if (armed || !Number.isSafeInteger(parent) || parent <= 0) return;
-  armed = true;
-  process.once('message', () => {
-    const thread = new Worker(`(${watch})(require('node:worker_threads').workerData)`, {
-      eval: true,
-      workerData: { parent, every: WATCHDOG_POLL_MS },
-      execArgv: [],
-      env: SHARE_ENV,
-      trackUnmanagedFds: false,
-    });
-    thread.unref();
-    // A watchdog that fails must not take the child with it (an 'error' without a listener would).
-    thread.on('error', () => {});
+  if (started || !Number.isSafeInteger(parent) || parent <= 0) return;
+  started = true;
+  const thread = new Worker(`(${watch})(require('node:worker_threads').workerData)`, {
+    eval: true,
+    workerData: { parent, every: WATCHDOG_POLL_MS },
+    execArgv: [],
+    env: SHARE_ENV,
+    trackUnmanagedFds: false,
   });
+  thread.unref();
+  // A watchdog that fails must not take the child with it (an 'error' without a listener would).
+  thread.on('error', () => {});
 }
