@@ -22,7 +22,7 @@ describe.each([
   { kind: 'script' as ParentKind, name: 'a user script with a ProcessPool' },
   { kind: 'cli' as ParentKind, name: 'the CLI (map --processes 2)' },
 ])('$name', ({ kind }) => {
-  // One at a time: ten parents starting at once (thirty tsx processes) starve each other on 2 cores.
+  // One at a time: ten parents (under tsx) and twenty spinning children at once starve each other on 2 cores.
   test.for([...DEATHS])(`dies by %s while its children spin: within ${GONE_WITHIN / 1000} s no child is left`, { timeout: 60_000 }, async (how, { expect }) => {
     await using rv = await openRendezvous();
     const doomed = await startDoomed(kind, rv, `${kind}-${how.replace(' ', '-')}`, WORKERS, 20_000);
