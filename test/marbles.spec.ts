@@ -126,7 +126,7 @@ describe('marbles/ on a real ThreadPool (same steps, same sequence)', () => {
 
   async function replay(scenario: Scenario): Promise<{ outcome: Outcome; batches: unknown[][] }> {
     const virtual = runVirtual(scenario);
-    const before = threads.stats.completed + threads.stats.failed;
+    const before = threads.stats.completed + threads.stats.failed + threads.stats.cancelled;
     const gated = new GatedPool(threads, scenario.maxWorkers);
     const outcome: Outcome = { values: [], end: undefined, dropped: [] };
     const source = new Subject<unknown>();
@@ -146,7 +146,7 @@ describe('marbles/ on a real ThreadPool (same steps, same sequence)', () => {
     expect(gated.batches).toEqual(virtual.batches);
     // Every item submitted really went through the ThreadPool (answered, or cancelled there).
     const items = gated.batches.reduce((n, batch) => n + batch.length, 0);
-    expect(threads.stats.completed + threads.stats.failed - before).toBe(items);
+    expect(threads.stats.completed + threads.stats.failed + threads.stats.cancelled - before).toBe(items);
     expect(outcome).toEqual(virtual.outcome);
     return { outcome, batches: gated.batches };
   }

@@ -23,8 +23,8 @@ export function mapOnOwnPool<T, R, O>(
 ): OperatorFunction<T, R> {
   expectTask(operator, fn);
   const { poolOptions, operatorOptions } = splitOptions(operator, options, pool.keys);
-  const { maxWorkers } = pool.validate(poolOptions as O);
-  resolveMapOnPoolOptions(operator, operatorOptions, maxWorkers);
+  pool.validate(poolOptions as O);
+  resolveMapOnPoolOptions(operator, operatorOptions);
   return (source) =>
     defer(() => {
       const own = pool.create(poolOptions as O);

@@ -1,37 +1,8 @@
 import { Observable, takeWhile, type OperatorFunction } from 'rxjs';
 import { AbortError, BufferOverflowError } from '../errors.ts';
-import type { BatchResult, Cancel, Pool, Task } from '../pools/Pool.ts';
+import type { Pool, Task } from '../pools/Pool.ts';
+import { BatchWindow, failureOf } from '../pools/window.ts';
 import { expectPool, expectTask, resolveMapOnPoolOptions, type MapOnPoolOptions } from './options.ts';
-import { Queue } from './Queue.ts';
-
-/** A settled batch, reduced to what the output needs. */
-interface Outcome<R> {
-  readonly values: readonly R[];
-  /** How many of `values` to emit: all of them, or those before the first failed item. */
-  readonly count: number;
-  /** The batch-wide error, or the first failed item's error. */
-  readonly error: Error | undefined;
-}
-
-/** A batch submitted and not settled; `cancel` is set once `runBatch` has returned. */
-interface Running {
-  cancel: Cancel | undefined;
-}
-
-function outcomeOf<R>(size: number, error: Error | undefined | null, result: BatchResult<R> | undefined): Outcome<R> {
-  if (error != null || result === undefined) {
-    // A batch-wide failure (crash, timeout, shutdown) counts as the error of the batch's first item.
-    return { values: [], count: 0, error: error ?? new TypeError('The pool settled a batch with neither an error nor a result') };
-  }
-  const errors = result.errors;
-  if (errors !== undefined) {
-    for (let i = 0; i < size; i++) {
-      const itemError = errors[i];
-      if (itemError != null) return { values: result.values, count: i, error: itemError };
-    }
-  }
-  return { values: result.values, count: size, error: undefined };
-}
 
 /**
  * Maps each value on a pool of workers: `fn(value)` runs on a worker and its result is emitted,
@@ -112,102 +83,28 @@ export function mapOnPool<T, R>(
 ): OperatorFunction<T, R> {
   expectPool(pool);
   expectTask('mapOnPool', fn);
-  const { concurrency, chunksize, ordered, maxBuffered, overflow, onDrop } = resolveMapOnPoolOptions('mapOnPool', options, pool.maxWorkers);
+  const { concurrency, chunksize, ordered, maxBuffered, overflow, onDrop } = resolveMapOnPoolOptions('mapOnPool', options);
 
   return (source) =>
     new Observable<R>((subscriber) => {
-      /** Values waiting for a free slot. */
-      const waiting = new Queue<T>();
-      /** Batches submitted and not settled, by batch number. */
-      const running = new Map<number, Running>();
-      /**
-       * Settled batches not yet emitted. Ordered: the reorder buffer, by batch number. Unordered:
-       * only those settling while an emission is under way (a Map iterates in insertion order).
-       */
-      const settled = new Map<number, Outcome<R>>();
-      let nextBatch = 0;
-      /** Ordered: the batch whose results are emitted next. */
-      let emitBatch = 0;
-      /** Ordered: the earliest batch known to have failed; nothing after it starts or is emitted. */
-      let failedAt = Infinity;
       let sourceDone = false;
       let dropped = 0;
       let pumping = false;
       let again = false;
 
-      const canStart = () =>
-        running.size < concurrency && (!ordered || settled.size < concurrency) && failedAt === Infinity && !subscriber.closed;
-
-      const cancelRunning = (from: number, reason: AbortError) => {
-        for (const [batch, entry] of running) {
-          if (batch < from) continue;
-          running.delete(batch);
-          entry.cancel?.(reason);
-        }
-      };
-
-      /** Errors the output now: everything in flight is cancelled first. */
+      /** Errors the output now: everything in flight is cancelled first, in one pass. */
       const fail = (error: unknown) => {
         if (subscriber.closed) return;
-        cancelRunning(0, new AbortError('mapOnPool: the stream errored', { cause: error }));
-        waiting.clear();
-        settled.clear();
+        window.close(new AbortError('mapOnPool: the stream errored', { cause: error }));
         subscriber.error(error);
       };
 
-      const settle = (batch: number, size: number, error: Error | undefined, result: BatchResult<R> | undefined) => {
-        if (!running.has(batch) || subscriber.closed) return; // cancelled: pools must not call back, but be safe
-        running.delete(batch);
-        const outcome = outcomeOf(size, error, result);
-        if (ordered && outcome.error !== undefined && batch < failedAt) {
-          failedAt = batch;
-          cancelRunning(batch + 1, new AbortError('mapOnPool: an earlier item failed', { cause: outcome.error }));
-          for (const later of settled.keys()) if (later > batch) settled.delete(later);
-          waiting.clear();
-        }
-        settled.set(batch, outcome);
-        pump();
-      };
-
-      const start = (items: T[]) => {
-        const batch = nextBatch++;
-        const entry: Running = { cancel: undefined };
-        running.set(batch, entry);
-        let cancel: Cancel;
+      const fill = () => {
         try {
-          cancel = pool.runBatch<T, R>(fn, items, (error, result) => {
-            try {
-              settle(batch, items.length, error, result);
-            } catch (bug) {
-              fail(bug); // never let an exception escape into the pool
-            }
-          });
+          window.fill();
         } catch (error) {
-          running.delete(batch);
-          fail(error);
-          return;
+          fail(error); // a pool that throws from runBatch errors the stream at once
         }
-        entry.cancel = cancel;
-      };
-
-      const startWaiting = () => {
-        while (waiting.length > 0 && canStart()) start(waiting.take(chunksize));
-      };
-
-      const nextOutcome = (): Outcome<R> | undefined => {
-        if (ordered) {
-          const outcome = settled.get(emitBatch);
-          if (outcome !== undefined) {
-            settled.delete(emitBatch);
-            emitBatch++;
-          }
-          return outcome;
-        }
-        for (const [batch, outcome] of settled) {
-          settled.delete(batch);
-          return outcome;
-        }
-        return undefined;
       };
 
       /**
@@ -224,21 +121,30 @@ export function mapOnPool<T, R>(
         try {
           do {
             again = false;
-            for (let outcome = nextOutcome(); outcome !== undefined; outcome = nextOutcome()) {
-              for (let i = 0; i < outcome.count; i++) {
-                subscriber.next(outcome.values[i]);
+            for (let outcome = window.take(); outcome !== undefined; outcome = window.take()) {
+              const { values, ok } = outcome;
+              for (let i = 0; i < ok; i++) {
+                subscriber.next(values[i]!);
                 if (subscriber.closed) return;
               }
-              if (outcome.error !== undefined) return fail(outcome.error);
+              if (ok < outcome.items.length) return fail(failureOf(outcome));
             }
-            startWaiting();
+            fill();
             if (subscriber.closed) return;
-            if (sourceDone && running.size === 0 && settled.size === 0 && waiting.length === 0) return subscriber.complete();
+            if (sourceDone && window.idle) return subscriber.complete();
           } while (again);
         } finally {
           pumping = false;
         }
       };
+
+      const window = new BatchWindow<T, R>(pool, fn, { ordered, concurrency, chunksize, failFast: true, label: 'mapOnPool' }, () => {
+        try {
+          pump();
+        } catch (bug) {
+          fail(bug); // never let an exception escape into the pool
+        }
+      });
 
       const drop = (value: T) => {
         dropped++;
@@ -251,27 +157,34 @@ export function mapOnPool<T, R>(
       };
 
       const next = (value: T) => {
-        if (failedAt !== Infinity || subscriber.closed) return; // the outcome is decided: an error
-        if (canStart()) {
-          startWaiting(); // only non-empty when called re-entrantly, before the pump got to it
-          if (waiting.length === 0 && canStart()) return start([value]);
+        if (window.stopped || subscriber.closed) return; // the outcome is decided: an error
+        const { input } = window;
+        if (window.canStart()) {
+          fill(); // only non-empty when called re-entrantly, before the pump got to it
+          if (input.length === 0 && window.canStart()) {
+            try {
+              return window.start([value]);
+            } catch (error) {
+              return fail(error);
+            }
+          }
         }
-        if (waiting.length < maxBuffered) return waiting.push(value);
+        if (input.length < maxBuffered) return input.push(value);
         switch (overflow) {
           case 'error':
             return fail(
               new BufferOverflowError(
-                `maxBuffered (${maxBuffered}) exceeded: a value arrived while ${waiting.length} values were already waiting for ` +
-                  `one of ${concurrency} slots. Raise maxBuffered, slow the source down, or choose overflow 'drop-oldest' or 'drop-newest'`,
+                `maxBuffered (${maxBuffered}) exceeded: a value arrived while ${input.length} values were already waiting for ` +
+                  `one of ${window.running} slots. Raise maxBuffered, slow the source down, or choose overflow 'drop-oldest' or 'drop-newest'`,
                 maxBuffered,
               ),
             );
           case 'drop-newest':
             return drop(value);
           case 'drop-oldest':
-            if (waiting.length === 0) return drop(value); // maxBuffered 0: the new value is the oldest waiting
-            waiting.push(value);
-            return drop(waiting.shift());
+            if (input.length === 0) return drop(value); // maxBuffered 0: the new value is the oldest waiting
+            input.push(value);
+            return drop(input.shift());
         }
       };
 
@@ -289,9 +202,7 @@ export function mapOnPool<T, R>(
 
       return () => {
         upstream.unsubscribe();
-        cancelRunning(0, new AbortError('mapOnPool: unsubscribed'));
-        waiting.clear();
-        settled.clear();
+        window.close(new AbortError('mapOnPool: unsubscribed'));
       };
     });
 }

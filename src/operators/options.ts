@@ -1,4 +1,5 @@
 import type { Pool, Task } from '../pools/Pool.ts';
+import { expectChunksize } from '../pools/map.ts';
 import { expectInteger } from '../pools/options.ts';
 import { describe, isTaskRef } from '../pools/task.ts';
 
@@ -50,8 +51,9 @@ export interface MapOnPoolOptions<T = unknown> {
 
 /** {@link MapOnPoolOptions} with every default filled in. */
 export interface ResolvedMapOnPoolOptions<T> {
-  readonly concurrency: number;
-  readonly chunksize: number;
+  /** `'auto'`: what the pool says keeps its workers busy (its `batching` hint), else `maxWorkers`. */
+  readonly concurrency: number | 'auto';
+  readonly chunksize: number | 'auto';
   readonly ordered: boolean;
   readonly maxBuffered: number;
   readonly overflow: OverflowPolicy;
@@ -90,13 +92,8 @@ export function expectTask(operator: string, fn: unknown): asserts fn is Task {
  *
  * @param operator Name used in messages (`mapOnPool`, `mapOnThreads`, …).
  * @param options The operator options only (the pool options already split off).
- * @param maxWorkers The default of `concurrency`.
  */
-export function resolveMapOnPoolOptions<T>(
-  operator: string,
-  options: MapOnPoolOptions<T>,
-  maxWorkers: number,
-): ResolvedMapOnPoolOptions<T> {
+export function resolveMapOnPoolOptions<T>(operator: string, options: MapOnPoolOptions<T>): ResolvedMapOnPoolOptions<T> {
   expectOptionsObject(operator, options);
   for (const key of Object.keys(options)) {
     if (!(MAP_ON_POOL_OPTIONS as readonly string[]).includes(key)) {
@@ -104,8 +101,8 @@ export function resolveMapOnPoolOptions<T>(
       throw new TypeError(`Unknown ${operator} option \`${key}\`; known options: ${MAP_ON_POOL_OPTIONS.join(', ')}${hint}`);
     }
   }
-  const concurrency = options.concurrency === undefined ? maxWorkers : expectInteger('concurrency', options.concurrency, 1);
-  const chunksize = options.chunksize === undefined ? 1 : expectInteger('chunksize', options.chunksize, 1);
+  const concurrency = options.concurrency === undefined ? 'auto' : expectInteger('concurrency', options.concurrency, 1);
+  const chunksize = options.chunksize === undefined ? 1 : expectChunksize(options.chunksize);
   const ordered = options.ordered ?? true;
   if (typeof ordered !== 'boolean') throw new TypeError(`Expected \`ordered\` to be a boolean, got ${describe(ordered)}`);
   const maxBuffered = options.maxBuffered === undefined ? Infinity : expectInteger('maxBuffered', options.maxBuffered, 0, true);

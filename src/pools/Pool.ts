@@ -82,10 +82,11 @@ export interface Pool {
    */
   runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>, options?: RunBatchOptions): Cancel;
   /**
-   * Optional: the pool's preferred feeding for `fn` (see {@link Batching}). Pools without it (a
+   * Optional: the pool's preferred feeding for `fn` (see {@link Batching}): with `chunksize`, how
+   * many batches of that size keep it busy; without, its preferred size too. Pools without it (a
    * `VirtualPool`) get `concurrency: maxWorkers` and `chunksize: 1`.
    */
-  batching?(fn: Task): Batching;
+  batching?(fn: Task, chunksize?: number): Batching;
 }
 
 /** A snapshot of what a pool is doing. */

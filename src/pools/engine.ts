@@ -17,7 +17,8 @@ import {
   TaskTimeoutError,
   WorkerCrashedError,
 } from '../errors.ts';
-import type { AnyFn, BatchCallback, BatchResult, Cancel, MapOptions, Pool, PoolStats, SubmitOptions, Task, TaskRef } from './Pool.ts';
+import type { AnyFn, BatchCallback, BatchResult, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task, TaskRef } from './Pool.ts';
+import { mapPool } from './map.ts';
 import { CLAIMS, Claim, FnKind, Op, unknownMessage, type DefMsg, type FromWorker, type ToWorker } from './protocol.ts';
 import { expectDuration, expectInteger, type ResolvedPoolOptions } from './options.ts';
 import { deserializeError, type SerializedError } from './serialize.ts';
@@ -260,105 +261,15 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: MapOptions = {},
   ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
-    const { signal, timeout } = options;
-    const chunksize = options.chunksize === undefined ? 1 : expectInteger('chunksize', options.chunksize, 1);
-    const buffersize =
-      options.buffersize === undefined ? this.maxWorkers * Math.max(256, 4 * chunksize) : expectInteger('buffersize', options.buffersize, chunksize);
-    if (iterable == null || (typeof (iterable as any)[Symbol.iterator] !== 'function' && typeof (iterable as any)[Symbol.asyncIterator] !== 'function')) {
-      throw new TypeError(`Expected \`iterable\` to be an iterable or async iterable, got ${describe(iterable)}`);
-    }
-    this.#checkSubmitOptions({ signal, timeout });
-    return this.#mapChunks(this.#defOf(fn), iterable, chunksize, buffersize, signal, timeout) as AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
-  }
-
-  async *#mapChunks(
-    def: Def,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    chunksize: number,
-    buffersize: number,
-    signal: AbortSignal | undefined,
-    timeout: number | undefined,
-  ): AsyncGenerator<unknown, void, undefined> {
-    interface Chunk {
-      cancel: Cancel;
-      size: number;
-      error?: Error;
-      result?: BatchResult<unknown>;
-      settled: boolean;
-    }
-    const chunks: Chunk[] = [];
-    let first = 0;
-    let ahead = 0;
-    let done = false;
-    let wake: (() => void) | null = null;
-    const onAbort = () => wake?.();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const async = Symbol.asyncIterator in iterable;
-    const iterator = async ? iterable[Symbol.asyncIterator]() : (iterable as Iterable<unknown>)[Symbol.iterator]();
-    const send = (items: unknown[]) => {
-      const chunk: Chunk = { cancel: noop, size: items.length, settled: false };
-      chunks.push(chunk);
-      ahead += items.length;
-      const settle: Settle = (error, result) => {
-        chunk.settled = true;
-        chunk.error = error;
-        chunk.result = result as BatchResult<unknown>;
-        if (chunks[first] === chunk) wake?.();
-      };
-      chunk.cancel = this.#enqueue(def, items, true, settle, timeout);
-    };
-    const aborted = () => new AbortError('map() was aborted', { cause: signal!.reason });
-    try {
-      for (;;) {
-        if (signal?.aborted) throw aborted();
-        // Top up to `buffersize` items ahead, in chunks of `chunksize`, once at most half of that is
-        // ahead: the new chunks then go out together, in one frame per worker.
-        if (ahead <= buffersize >> 1) {
-          while (!done && ahead + chunksize <= buffersize) {
-            const items: unknown[] = [];
-            while (items.length < chunksize) {
-              // No await for a sync iterator: a microtask per item is a cost at a million items.
-              const step = async ? await iterator.next() : (iterator.next() as IteratorResult<unknown>);
-              if (step.done) {
-                done = true;
-                break;
-              }
-              items.push(step.value);
-            }
-            if (items.length > 0) send(items);
-          }
-        }
-        if (first === chunks.length) return;
-        const chunk = chunks[first]!;
-        while (!chunk.settled && !signal?.aborted) await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-        if (signal?.aborted) throw aborted();
-        chunks[first++] = undefined as unknown as Chunk;
-        if (chunk.error) throw chunk.error;
-        const { values, errors } = chunk.result!;
-        for (let i = 0; i < values.length; i++) {
-          const error = errors?.[i];
-          if (error) throw error;
-          ahead--;
-          yield values[i];
-        }
-        if (first > 1024 && first * 2 > chunks.length) {
-          chunks.splice(0, first);
-          first = 0;
-        }
-      }
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      for (let i = first; i < chunks.length; i++) chunks[i]!.cancel();
-      await iterator.return?.();
-    }
+    this.#defOf(fn); // a bad task throws now, not at the first batch
+    return mapPool(this, fn, iterable, options);
   }
 
   /** `Pool` for the operators: runs `fn(item)` for each item as one message. */
-  runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>): Cancel {
+  runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>, options?: RunBatchOptions): Cancel {
     try {
       if (!Array.isArray(items)) throw new TypeError(`Expected \`items\` to be an array, got ${describe(items)}`);
-      return this.#enqueue(this.#defOf(fn), items, true, callback as Settle, undefined);
+      return this.#enqueue(this.#defOf(fn), items, true, callback as Settle, options?.timeout);
     } catch (error) {
       // Never call back synchronously, and not at all once cancelled.
       let cancelled = false;

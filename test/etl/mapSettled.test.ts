@@ -114,10 +114,15 @@ describe('mapSettled on a hand-settled pool', () => {
     for (let turn = 0; turn < 10; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
     expect(pulled).toBe(4);
     pool.settle(0);
+    pool.settle(1);
     expect(brief((await first).value as Settled<number, unknown>)).toBe('0:2');
-    // One taken, one more read.
-    await pool.submitted(5);
-    expect(pulled).toBe(5);
+    for (let turn = 0; turn < 10; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    // One taken: 3 are still ahead, more than half the bound, so nothing more is read yet …
+    expect(pulled).toBe(4);
+    // … two taken: reading resumes, up to the bound again (refills travel together, a batch each).
+    expect(brief((await iterator.next()).value as Settled<number, unknown>)).toBe('1:4');
+    await pool.submitted(6);
+    expect(pulled).toBe(6);
     await iterator.return();
   });
 

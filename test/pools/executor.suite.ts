@@ -235,7 +235,7 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
     test('bad arguments throw at once, naming what was wrong', () => {
       const pool = new Pool({ maxWorkers: 1 });
       expect(() => pool.map((n: number) => n, 5 as never)).toThrow(/Expected `iterable` to be an iterable or async iterable, got 5 \(number\)/);
-      expect(() => pool.map((n: number) => n, [1], { chunksize: 0 })).toThrow(/Expected `chunksize` to be an integer from 1 and up, got 0/);
+      expect(() => pool.map((n: number) => n, [1], { chunksize: 0 })).toThrow(/Expected `chunksize` to be an integer from 1 and up, or 'auto', got 0/);
       expect(() => pool.map((n: number) => n, [1], { chunksize: 4, buffersize: 2 })).toThrow(/Expected `buffersize` to be an integer from 4 and up, got 2/);
       expect(() => pool.map('x' as never, [1] as never)).toThrow(/Expected a task/);
       return pool.shutdown();
