@@ -15,20 +15,23 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AbortError, BrokenPoolError, DataCloneError, PoolError, PoolShutdownError, WorkerLostError } from '../errors.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from '../pools/Pool.ts';
-import { expectDuration, expectInteger } from '../pools/options.ts';
+import { expectDuration } from '../pools/options.ts';
 import { describe } from '../pools/task.ts';
-import { mapSettled } from '../streams/mapSettled.ts';
+import { mapPool } from '../pools/map.ts';
 import { CODEC_VERSION, decode, encode, toBase64, unwireError, type JobData, type Outcome, type TaskSpec } from './codec.ts';
 import { createClient, describeConnectionError, isAuthError } from './connection.ts';
 import { deps, type BullMQ, type Redis } from './deps.ts';
 import { validateRedisPoolOptions, type RedisPoolOptions, type ResolvedRedisPoolOptions } from './options.ts';
 import { specOf } from './tasks.ts';
 
+/** A part (one `submit` or `runBatch`): waiting here, sent in a job, or settled. */
 const LOCAL = 0;
-const ADDING = 1;
-const WAITING = 2;
-const ACTIVE = 3;
-const DONE = 4;
+const SENT = 1;
+const DONE = 2;
+/** A job in Redis: being added, waiting for a host, running on one. */
+const ADDING = 0;
+const WAITING = 1;
+const ACTIVE = 2;
 
 /** BullMQ's failedReason when the stalled checker gives up on a job. */
 const STALLED_REASON = 'job stalled more than allowable limit';
@@ -51,24 +54,44 @@ type Settle = (error: Error | undefined, value: unknown) => void;
 
 function noop(): void {}
 
-class Job {
+/** What the caller submitted: one call (`submit`) or one batch (`runBatch`). Batches of the same task may share a job. */
+class Part {
   state = LOCAL;
+  job: Job | null = null;
   onAbort: (() => void) | null = null;
+  /** Never merged with others (its merged job could not be encoded). */
+  solo = false;
+  constructor(
+    readonly spec: TaskSpec,
+    readonly key: string,
+    readonly mode: 'run' | 'batch',
+    readonly payload: readonly unknown[],
+    readonly timeout: number | undefined,
+    public settle: Settle,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+  get size(): number {
+    return this.mode === 'batch' ? this.payload.length : 1;
+  }
+}
+
+/** One BullMQ job: one or more parts, their items in one payload. */
+class Job {
+  state = ADDING;
   /** When the add was acknowledged (for the reconcile). */
   addedAt = 0;
-  /** Cancelled by its caller while in Redis: removed once it ends. */
-  withdrawn = false;
+  /** Parts not settled yet. */
+  live: number;
   /** This pool is removing it (its 'removed' event is expected). */
   removing = false;
   constructor(
     readonly id: string,
-    readonly name: string,
-    readonly key: string,
+    readonly parts: readonly Part[],
     readonly data: JobData,
     readonly bytes: number,
-    public settle: Settle,
-    readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.live = parts.length;
+  }
   get size(): number {
     return this.data.size;
   }
@@ -79,6 +102,8 @@ interface Measure {
   ms: number;
   /** Bytes per item, arguments or results, whichever is larger. */
   bytes: number;
+  /** Items a job should carry, from the two above. */
+  preferred: number;
 }
 
 /** What a worker host did for this pool. */
@@ -94,6 +119,10 @@ export interface HostStats {
  * `submit`, lazy ordered `map`, `shutdown` and `Pool` interface as `ThreadPool`, the work spread
  * over every worker host listening on the queue.
  *
+ * Batches (`runBatch`, so `map` and the operators) of the same task that wait here together go to
+ * Redis as one job of up to the measured {@link RedisPool.batching} size: a few Lua round trips
+ * per job are amortised over its items even when the operator sends one item per batch.
+ *
  * @example
  * ```ts
  * import { RedisPool } from 'rxjs-pools/redis';
@@ -107,17 +136,19 @@ export class RedisPool implements Pool, AsyncDisposable {
   readonly #options: ResolvedRedisPoolOptions;
   readonly #poolId = `rp${randomBytes(6).toString('hex')}`;
   #seq = 0;
-  readonly #pending = new Map<string, Job>();
-  #local: (Job | undefined)[] = [];
+  /** Parts waiting here for room in Redis (a deque: merged parts that fail go back to the front). */
+  #local: (Part | undefined)[] = [];
   #localHead = 0;
   #localSize = 0;
-  #inFlight = 0;
-  #active = 0;
+  /** Jobs in Redis that this pool still waits for. */
+  readonly #jobs = new Map<string, Job>();
   #toAdd: Job[] = [];
   #flushScheduled = false;
   /** Withdrawn jobs that may still be in Redis, to remove once they end. */
   readonly #zombies = new Set<string>();
   readonly #specs = new Map<unknown, TaskSpec>();
+  /** Task → its measures' key, for batching(). */
+  readonly #keys = new Map<unknown, string>();
   readonly #measures = new Map<string, Measure>();
   readonly #hosts = new Map<string, { jobs: number; items: number; busyTime: number }>();
   #state: 'open' | 'closing' | 'closed' | 'broken' = 'open';
@@ -182,7 +213,7 @@ export class RedisPool implements Pool, AsyncDisposable {
     });
   }
 
-  /** `Pool` for the operators: runs `fn(item)` for each item as one job. */
+  /** `Pool` for the operators: runs `fn(item)` for each item, in one job (maybe with other batches of `fn`). */
   runBatch<T, R>(fn: Task<(value: T) => R | PromiseLike<R>>, items: readonly T[], callback: BatchCallback<R>, options?: RunBatchOptions): Cancel {
     try {
       if (!Array.isArray(items)) throw new TypeError(`Expected \`items\` to be an array, got ${describe(items)}`);
@@ -197,47 +228,52 @@ export class RedisPool implements Pool, AsyncDisposable {
 
   /**
    * The feeding this pool prefers for `fn`: `maxInFlight` jobs, each carrying enough items that
-   * BullMQ's per-job cost is amortised (about 25 ms of measured work, at most 4096 items or 1 MiB).
-   * One item per job until the task has been measured, so slow tasks spread over every host.
+   * BullMQ's per-job cost is amortised (about 25 ms of measured work, at most 4096 items or 1 MiB;
+   * one item until the task has been measured, so slow tasks spread over every host). Asked for a
+   * fixed `chunksize`, it says how many batches of that size fill those jobs: the pool merges them.
    */
-  batching(fn: Task): Batching {
-    let key: string;
-    try {
-      key = specKey(specOf(fn, this.#options.root, this.#specs));
-    } catch {
-      return { concurrency: this.maxWorkers, chunksize: 1 };
+  batching(fn: Task, chunksize?: number): Batching {
+    // Called for every settled batch by the operators: a map lookup or two, nothing more.
+    let key = this.#keys.get(fn);
+    if (key === undefined) {
+      try {
+        key = specKey(specOf(fn, this.#options.root, this.#specs));
+        this.#keys.set(fn, key);
+      } catch {
+        key = ''; // a bad task fails at runBatch, with its error
+      }
     }
-    const m = this.#measures.get(key);
-    if (!m) return { concurrency: this.maxWorkers, chunksize: 1 };
-    const byTime = m.ms > 0 ? Math.ceil(JOB_TARGET_MS / m.ms) : MAX_CHUNK;
-    const byBytes = Math.max(1, Math.floor(Math.min(CHUNK_BYTES, this.#options.maxPayloadBytes) / Math.max(1, m.bytes)));
-    return { concurrency: this.maxWorkers, chunksize: Math.max(1, Math.min(MAX_CHUNK, byTime, byBytes)) };
+    const preferred = this.#measures.get(key)?.preferred ?? 1;
+    if (chunksize === undefined) return { concurrency: this.maxWorkers, chunksize: preferred };
+    return { concurrency: this.maxWorkers * Math.max(1, Math.ceil(preferred / chunksize)), chunksize };
+  }
+
+  /** Items a job of this task should carry, from what its jobs measured. */
+  #preferred(key: string): number {
+    return this.#measures.get(key)?.preferred ?? 1;
+  }
+
+  /** About JOB_TARGET_MS of work, within MAX_CHUNK items and CHUNK_BYTES. */
+  #preference(ms: number, bytes: number): number {
+    const byTime = ms > 0 ? Math.ceil(JOB_TARGET_MS / ms) : MAX_CHUNK;
+    const byBytes = Math.max(1, Math.floor(Math.min(CHUNK_BYTES, this.#options.maxPayloadBytes) / Math.max(1, bytes)));
+    return Math.max(1, Math.min(MAX_CHUNK, byTime, byBytes));
   }
 
   /**
    * Runs `fn(item)` for each item and yields the results in input order, lazily (at most
    * `buffersize` items read ahead); the first failed item's error is thrown after every earlier
-   * result; leaving the loop cancels what is pending.
+   * result; leaving the loop cancels what is pending. `chunksize` defaults to `'auto'` here: jobs
+   * sized by {@link RedisPool.batching}.
    */
   map<F extends (value: any) => unknown>(
     fn: Task<F>,
     iterable: Iterable<Parameters<F>[0]> | AsyncIterable<Parameters<F>[0]>,
     options: MapOptions = {},
   ): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined> {
-    // TEMPORARY: until the shared mapPool (src/pools/map.ts) lands on main.
-    const { signal } = checkSubmitOptions(options);
-    const chunksize =
-      options.chunksize === undefined || options.chunksize === 'auto' ? this.batching(fn).chunksize : expectInteger('chunksize', options.chunksize, 1);
-    const buffersize = options.buffersize === undefined ? this.maxWorkers * Math.max(256, 4 * chunksize) : expectInteger('buffersize', options.buffersize, chunksize);
-    const { timeout } = options;
-    const through: Pool = timeout === undefined ? this : { maxWorkers: this.maxWorkers, runBatch: (f, items, cb) => this.runBatch(f, items, cb, { timeout }) };
-    const settled = mapSettled(through, fn as Task<(value: unknown) => unknown>, iterable, { chunksize, buffersize, signal });
-    return (async function* () {
-      for await (const r of settled) {
-        if (!r.ok) throw r.error;
-        yield r.value as Awaited<ReturnType<F>>;
-      }
-    })();
+    if (typeof options !== 'object' || options === null) throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
+    specOf(fn, this.#options.root, this.#specs); // a bad task throws now, not at the first batch
+    return mapPool(this, fn, iterable, { ...options, chunksize: options.chunksize ?? 'auto' });
   }
 
   /**
@@ -255,8 +291,9 @@ export class RedisPool implements Pool, AsyncDisposable {
     if (this.#state === 'open') this.#state = 'closing';
     if (cancelPending) {
       const reason = () => new AbortError('RedisPool was shut down with cancelPending before this task started');
-      for (const job of [...this.#pending.values()]) {
-        if (job.state === LOCAL || job.state === ADDING) this.#finish(job, reason(), undefined);
+      for (const part of this.#localParts()) this.#cancel(part, reason());
+      for (const job of [...this.#jobs.values()]) {
+        if (job.state === ADDING) for (const part of job.parts) this.#cancel(part, reason());
         else if (job.state === WAITING) void this.#removeWaiting(job, reason);
       }
     }
@@ -271,15 +308,21 @@ export class RedisPool implements Pool, AsyncDisposable {
 
   /**
    * A snapshot. `workers`: BullMQ workers connected to the queue (refreshed every 2 s); `busy`:
-   * this pool's jobs running on a host; `queued`: its jobs waiting here or in Redis.
+   * this pool's tasks in jobs a host is running; `queued`: its tasks waiting here or in Redis.
    */
   get stats(): PoolStats {
     const uptime = performance.now() - this.#createdAt;
+    let busy = 0;
+    let waiting = 0;
+    for (const job of this.#jobs.values()) {
+      if (job.state === ACTIVE) busy += job.live;
+      else waiting += job.live;
+    }
     return {
       state: this.#state,
       workers: this.#workers,
-      busy: this.#active,
-      queued: this.#pending.size - this.#active,
+      busy,
+      queued: this.#localSize + waiting,
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
@@ -307,57 +350,69 @@ export class RedisPool implements Pool, AsyncDisposable {
     }
     if (signal?.aborted) throw new AbortError('The task was aborted before it was submitted', { cause: signal.reason });
     const spec = specOf(fn, this.#options.root, this.#specs);
-    let bytes: Buffer;
-    try {
-      bytes = encode(payload);
-    } catch (error) {
-      const what = mode === 'batch' ? 'An item' : 'An argument';
-      throw new DataCloneError(`${what} of task ${spec.name} could not be serialised for Redis: ${(error as Error).message}`, { cause: error });
-    }
-    const limit = this.#options.maxPayloadBytes;
-    if (bytes.length > limit) {
-      const what = mode === 'batch' ? `The ${payload.length} items` : 'The arguments';
-      throw new RangeError(
-        `${what} of task ${spec.name} serialise to ${formatBytes(bytes.length)}, over \`maxPayloadBytes\` (${formatBytes(limit)}): ` +
-          'send a smaller chunk, or a reference (a path, a key) instead of the data, or raise maxPayloadBytes',
-      );
-    }
-    const limitMs = timeout ?? this.#options.taskTimeout;
-    const data: JobData = {
-      v: CODEC_VERSION,
-      task: spec,
-      mode,
-      payload: toBase64(bytes),
-      size: mode === 'batch' ? payload.length : 1,
-      ...(limitMs === Infinity ? {} : { timeout: limitMs }),
-    };
-    const job = new Job(`${this.#poolId}-${++this.#seq}`, spec.name, specKey(spec), data, bytes.length, settle, signal);
+    const limit = timeout ?? this.#options.taskTimeout;
+    const part = new Part(spec, specKey(spec), mode, payload, limit === Infinity ? undefined : limit, settle, signal);
     if (signal) {
-      job.onAbort = () => this.#cancel(job, new AbortError('The task was aborted', { cause: signal.reason }));
-      signal.addEventListener('abort', job.onAbort, { once: true });
+      part.onAbort = () => this.#cancel(part, new AbortError('The task was aborted', { cause: signal.reason }));
+      signal.addEventListener('abort', part.onAbort, { once: true });
     }
-    this.#pending.set(job.id, job);
-    this.#local.push(job);
+    this.#local.push(part);
     this.#localSize++;
     this.#pump();
     return (reason?: unknown) => {
-      if (job.state === DONE) return;
-      job.settle = noop;
-      this.#cancel(job, new AbortError('The task was cancelled', { cause: reason }));
+      if (part.state === DONE) return;
+      part.settle = noop;
+      this.#cancel(part, new AbortError('The task was cancelled', { cause: reason }));
     };
   }
 
-  /** Moves local jobs to Redis while fewer than maxInFlight are there. */
+  /** The next part waiting here (skipping settled ones), without taking it. */
+  #peekLocal(): Part | undefined {
+    while (this.#localHead < this.#local.length) {
+      const part = this.#local[this.#localHead];
+      if (part && part.state === LOCAL) return part;
+      this.#local[this.#localHead++] = undefined;
+    }
+    return undefined;
+  }
+
+  #takeLocal(): Part {
+    const part = this.#local[this.#localHead]!;
+    this.#local[this.#localHead++] = undefined;
+    this.#localSize--;
+    return part;
+  }
+
+  #localParts(): Part[] {
+    const parts: Part[] = [];
+    for (let i = this.#localHead; i < this.#local.length; i++) {
+      const part = this.#local[i];
+      if (part && part.state === LOCAL) parts.push(part);
+    }
+    return parts;
+  }
+
+  /**
+   * Moves waiting parts to Redis while fewer than maxInFlight jobs are there. Consecutive batches
+   * of one task (same timeout) share a job, up to the task's preferred size.
+   */
   #pump(): void {
     if (this.#state === 'broken') return;
-    while (this.#localSize > 0 && this.#inFlight < this.maxWorkers) {
-      const job = this.#local[this.#localHead];
-      this.#local[this.#localHead++] = undefined;
-      if (!job || job.state !== LOCAL) continue;
-      this.#localSize--;
-      job.state = ADDING;
-      this.#inFlight++;
-      this.#toAdd.push(job);
+    while (this.#jobs.size < this.maxWorkers) {
+      const first = this.#peekLocal();
+      if (!first) break;
+      this.#takeLocal();
+      const parts = [first];
+      let size = first.size;
+      if (first.mode === 'batch' && !first.solo) {
+        const target = this.#preferred(first.key);
+        for (let next = this.#peekLocal(); next && size < target; next = this.#peekLocal()) {
+          if (next.mode !== 'batch' || next.solo || next.key !== first.key || next.timeout !== first.timeout || size + next.size > target) break;
+          parts.push(this.#takeLocal());
+          size += next.size;
+        }
+      }
+      this.#send(parts, size);
     }
     if (this.#localHead > 1024 && this.#localHead * 2 > this.#local.length) {
       this.#local = this.#local.slice(this.#localHead);
@@ -365,9 +420,58 @@ export class RedisPool implements Pool, AsyncDisposable {
     }
     if (this.#toAdd.length > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true;
-      // Everything submitted in this tick goes to Redis in one addBulk (one round trip).
+      // Everything sent in this tick goes to Redis in one addBulk (one round trip).
       queueMicrotask(() => void this.#flush());
     }
+  }
+
+  /** Encodes parts as one job (refused here, before Redis, when it cannot be serialised or is too big). */
+  #send(parts: Part[], size: number): void {
+    const first = parts[0]!;
+    const items = parts.length === 1 ? first.payload : parts.flatMap((part) => part.payload);
+    let bytes: Buffer | undefined;
+    let error: Error | undefined;
+    try {
+      bytes = encode(items);
+    } catch (cause) {
+      const what = first.mode === 'batch' ? 'An item' : 'An argument';
+      error = new DataCloneError(`${what} of task ${first.spec.name} could not be serialised for Redis: ${(cause as Error).message}`, { cause });
+    }
+    const limit = this.#options.maxPayloadBytes;
+    if (bytes && bytes.length > limit) {
+      const what = first.mode === 'batch' ? `The ${size} items` : 'The arguments';
+      error = new RangeError(
+        `${what} of task ${first.spec.name} serialise to ${formatBytes(bytes.length)}, over \`maxPayloadBytes\` (${formatBytes(limit)}): ` +
+          'send a smaller chunk, or a reference (a path, a key) instead of the data, or raise maxPayloadBytes',
+      );
+    }
+    if (error) {
+      if (parts.length === 1) return this.#finishPart(first, error, undefined);
+      // Merged, one of them is the culprit: send each alone, so only it fails.
+      for (let i = parts.length - 1; i >= 0; i--) {
+        const part = parts[i]!;
+        part.solo = true;
+        if (this.#localHead > 0) this.#local[--this.#localHead] = part;
+        else this.#local.unshift(part);
+        this.#localSize++;
+      }
+      return;
+    }
+    const data: JobData = {
+      v: CODEC_VERSION,
+      task: first.spec,
+      mode: first.mode,
+      payload: toBase64(bytes!),
+      size,
+      ...(first.timeout === undefined ? {} : { timeout: first.timeout }),
+    };
+    const job = new Job(`${this.#poolId}-${++this.#seq}`, parts, data, bytes!.length);
+    for (const part of parts) {
+      part.state = SENT;
+      part.job = job;
+    }
+    this.#jobs.set(job.id, job);
+    this.#toAdd.push(job);
   }
 
   async #flush(): Promise<void> {
@@ -375,36 +479,31 @@ export class RedisPool implements Pool, AsyncDisposable {
     try {
       await this.#connect();
     } catch {
-      return; // broken: every pending job has been rejected
+      return; // broken: every pending task has been rejected
     }
     const jobs: Job[] = [];
     for (const job of this.#toAdd.splice(0)) {
-      if (job.state === ADDING) jobs.push(job);
+      if (job.live > 0) jobs.push(job);
       else this.#zombies.delete(job.id); // withdrawn before it was sent: nothing to remove
     }
     this.#checkIdle();
     if (jobs.length === 0) return;
-    const opts = (job: Job) => ({
-      jobId: job.id,
-      attempts: 1,
-      removeOnComplete: { age: ORPHAN_AGE_S },
-      removeOnFail: { age: ORPHAN_AGE_S },
-    });
+    const opts = (job: Job) => ({ jobId: job.id, attempts: 1, removeOnComplete: { age: ORPHAN_AGE_S }, removeOnFail: { age: ORPHAN_AGE_S } });
     try {
-      await this.#queue!.addBulk(jobs.map((job) => ({ name: job.name, data: job.data, opts: opts(job) })));
+      await this.#queue!.addBulk(jobs.map((job) => ({ name: job.data.task.name, data: job.data, opts: opts(job) })));
     } catch (error) {
       if (this.#state === 'broken') return;
       const failure = new PoolError(`RedisPool could not add jobs to the queue ${this.queue} at ${this.address}: ${describeConnectionError(error)}`, {
         cause: sanitize(error),
       });
-      for (const job of jobs) this.#finish(job, failure, undefined);
+      for (const job of jobs) this.#failJob(job, failure);
       return;
     }
     const now = performance.now();
     for (const job of jobs) {
       job.addedAt = now;
       if (job.state === ADDING) job.state = WAITING;
-      else if (job.withdrawn) void this.#removeZombie(job.id);
+      if (this.#zombies.has(job.id)) void this.#removeZombie(job.id);
     }
     this.#armReconcile();
   }
@@ -412,26 +511,24 @@ export class RedisPool implements Pool, AsyncDisposable {
   // ── outcomes ──────────────────────────────────────────────────────────────────────────────────
 
   #onCompleted(jobId: string, returnvalue: unknown): void {
-    const job = this.#pending.get(jobId);
+    const job = this.#jobs.get(jobId);
     if (job) {
-      let outcome: Outcome;
+      let outcome: Outcome | undefined;
       try {
         if (typeof returnvalue !== 'string') throw new TypeError(`expected a string, got ${describe(returnvalue)}`);
         outcome = decode<Outcome>(returnvalue);
       } catch (error) {
-        this.#finish(job, new PoolError(`The result of job ${jobId} could not be read: ${(error as Error).message}`, { cause: error }), undefined);
-        void this.#removeJob(jobId);
-        return;
+        this.#failJob(job, new PoolError(`The result of job ${jobId} could not be read: ${(error as Error).message}`, { cause: error }));
       }
-      this.#settleOutcome(job, outcome, typeof returnvalue === 'string' ? (returnvalue.length * 3) / 4 : 0);
+      if (outcome) this.#settleJob(job, outcome, typeof returnvalue === 'string' ? (returnvalue.length * 3) / 4 : 0);
     }
     if (job || this.#zombies.has(jobId)) void this.#removeJob(jobId);
   }
 
-  #settleOutcome(job: Job, outcome: Outcome, bytes: number): void {
+  #settleJob(job: Job, outcome: Outcome, bytes: number): void {
+    this.#jobs.delete(job.id);
     if (outcome.k === 'cancelled') {
-      this.#finish(job, new AbortError(`Job ${job.id} was cancelled on its worker host ${outcome.host}`), undefined);
-      return;
+      return this.#failJob(job, new AbortError(`Job ${job.id} was cancelled on its worker host ${outcome.host}`));
     }
     const host = this.#hosts.get(outcome.host) ?? { jobs: 0, items: 0, busyTime: 0 };
     host.jobs++;
@@ -442,67 +539,89 @@ export class RedisPool implements Pool, AsyncDisposable {
     // Measure the task, for batching(): ms and bytes per item.
     const perItem = outcome.ms / job.size;
     const perBytes = Math.max(job.bytes, bytes) / job.size;
-    const m = this.#measures.get(job.key);
+    const m = this.#measures.get(job.parts[0]!.key);
     if (m) {
       // Down at once, up slowly: a host's first job of a task includes its module's import (and
       // a cold worker), which must not make every later job small.
       m.ms = perItem < m.ms ? perItem : m.ms * 0.8 + perItem * 0.2;
       m.bytes = m.bytes * 0.8 + perBytes * 0.2;
+      m.preferred = this.#preference(m.ms, m.bytes);
     } else {
-      this.#measures.set(job.key, { ms: perItem, bytes: perBytes });
+      this.#measures.set(job.parts[0]!.key, { ms: perItem, bytes: perBytes, preferred: this.#preference(perItem, perBytes) });
     }
-    if (outcome.k === 'err') {
-      this.#finish(job, unwireError(outcome.error), undefined);
-    } else if (job.data.mode === 'run') {
-      this.#finish(job, undefined, outcome.value);
-    } else {
-      const errors = outcome.errors?.map((e) => (e ? unwireError(e) : undefined));
-      const result: BatchResult<unknown> = errors ? { values: outcome.values ?? [], errors } : { values: outcome.values ?? [] };
-      this.#finish(job, undefined, result);
+    if (outcome.k === 'err') return this.#failJob(job, unwireError(outcome.error));
+    if (job.data.mode === 'run') return this.#finishPart(job.parts[0]!, undefined, outcome.value);
+    const values = outcome.values ?? [];
+    const errors = outcome.errors;
+    let offset = 0;
+    for (const part of job.parts) {
+      const n = part.size;
+      if (part.state !== DONE) {
+        const mine = job.parts.length === 1 ? values : n === 1 ? [values[offset]] : values.slice(offset, offset + n);
+        const theirs = errors && (job.parts.length === 1 ? errors : errors.slice(offset, offset + n));
+        const failed = theirs?.some(Boolean) ? theirs.map((e) => (e ? unwireError(e) : undefined)) : undefined;
+        this.#finishPart(part, undefined, failed ? { values: mine, errors: failed } : { values: mine });
+      }
+      offset += n;
     }
   }
 
   #onFailed(jobId: string, failedReason: string): void {
-    const job = this.#pending.get(jobId);
+    const job = this.#jobs.get(jobId);
     if (job) {
-      const error =
+      this.#jobs.delete(jobId);
+      const name = job.data.task.name;
+      this.#failJob(
+        job,
         failedReason === STALLED_REASON
           ? new WorkerLostError(
-              `Job ${jobId} (task ${job.name}) was lost: the worker hosts running it stalled (died or lost their lock) more than ` +
+              `Job ${jobId} (task ${name}) was lost: the worker hosts running it stalled (died or lost their lock) more than ` +
                 'maxStalledCount times, so BullMQ gave up on it',
               jobId,
             )
-          : new PoolError(`A worker host failed job ${jobId} (task ${job.name}): ${failedReason}`);
-      this.#finish(job, error, undefined);
+          : new PoolError(`A worker host failed job ${jobId} (task ${name}): ${failedReason}`),
+      );
     }
     if (job || this.#zombies.has(jobId)) void this.#removeJob(jobId);
   }
 
-  #finish(job: Job, error: Error | undefined, value: unknown): void {
-    if (job.state === DONE) return;
-    const prev = job.state;
-    job.state = DONE;
-    this.#pending.delete(job.id);
-    if (prev === LOCAL) this.#localSize--;
-    else this.#inFlight--;
-    if (prev === ACTIVE) this.#active--;
-    if (job.onAbort) job.signal!.removeEventListener('abort', job.onAbort);
+  /** Settles every part of a job still waiting with `error`. */
+  #failJob(job: Job, error: Error): void {
+    this.#jobs.delete(job.id);
+    for (const part of job.parts) if (part.state !== DONE) this.#finishPart(part, error, undefined);
+    this.#pump();
+    this.#checkIdle();
+  }
+
+  #finishPart(part: Part, error: Error | undefined, value: unknown): void {
+    if (part.state === DONE) return;
+    if (part.state === LOCAL) this.#localSize--;
+    part.state = DONE;
+    const job = part.job;
+    if (job) job.live--;
+    if (part.onAbort) part.signal!.removeEventListener('abort', part.onAbort);
     if (error instanceof AbortError) {
-      this.#cancelled += job.size;
+      this.#cancelled += part.size;
     } else if (error) {
-      this.#failed += job.size;
-    } else if (job.data.mode === 'batch') {
+      this.#failed += part.size;
+    } else if (part.mode === 'batch') {
       const errors = (value as BatchResult<unknown>).errors;
       let failed = 0;
       if (errors) for (const e of errors) if (e) failed++;
       this.#failed += failed;
-      this.#completed += job.size - failed;
+      this.#completed += part.size - failed;
     } else {
       this.#completed++;
     }
-    const settle = job.settle;
-    job.settle = noop;
+    const settle = part.settle;
+    part.settle = noop;
     settle(error, value);
+    if (job && job.live === 0 && this.#jobs.get(job.id) === job) {
+      // Its last part is gone: nobody waits for this job any more.
+      this.#jobs.delete(job.id);
+      this.#zombies.add(job.id);
+      if (job.state !== ADDING) void this.#removeZombie(job.id);
+    }
     this.#pump();
     this.#checkIdle();
   }
@@ -510,18 +629,12 @@ export class RedisPool implements Pool, AsyncDisposable {
   // ── cancellation ──────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Settles a job as cancelled, and takes it out of Redis: one no host has started is removed and
-   * never runs; one a host is running is stopped there (its local pool replaces the worker).
+   * Settles a part as cancelled. A job whose every part is cancelled leaves Redis: removed if no
+   * host has started it (it never runs), stopped on the host running it otherwise (its local pool
+   * replaces the worker).
    */
-  #cancel(job: Job, error: AbortError): void {
-    if (job.state === DONE) return;
-    const state = job.state;
-    if (state !== LOCAL) {
-      job.withdrawn = true;
-      this.#zombies.add(job.id);
-    }
-    this.#finish(job, error, undefined);
-    if (state === WAITING || state === ACTIVE) void this.#removeZombie(job.id);
+  #cancel(part: Part, error: AbortError): void {
+    this.#finishPart(part, error, undefined);
   }
 
   /** shutdown({ cancelPending }): removes a job no host has started; one that started runs on. */
@@ -533,7 +646,8 @@ export class RedisPool implements Pool, AsyncDisposable {
     } catch {
       return;
     }
-    if (removed === 1) this.#finish(job, reason(), undefined);
+    if (removed === 1) this.#failJob(job, reason());
+    else job.removing = false;
   }
 
   /** Removes a withdrawn job; asks the host running it to stop it when it is locked. */
@@ -617,27 +731,23 @@ export class RedisPool implements Pool, AsyncDisposable {
     this.#events.on('completed', ({ jobId, returnvalue }) => mine(jobId) && this.#onCompleted(jobId, returnvalue));
     this.#events.on('failed', ({ jobId, failedReason }) => mine(jobId) && this.#onFailed(jobId, failedReason));
     this.#events.on('active', ({ jobId }) => {
-      const job = mine(jobId) ? this.#pending.get(jobId) : undefined;
-      if (job && (job.state === WAITING || job.state === ADDING)) {
-        job.state = ACTIVE;
-        this.#active++;
-      }
+      const job = mine(jobId) ? this.#jobs.get(jobId) : undefined;
+      if (job && (job.state === WAITING || job.state === ADDING)) job.state = ACTIVE;
     });
     this.#events.on('waiting', ({ jobId, prev }) => {
       if (!mine(jobId)) return;
-      const job = this.#pending.get(jobId);
+      const job = this.#jobs.get(jobId);
       if (job?.state === ACTIVE && prev === 'active') {
         // Stalled and put back by BullMQ: another host will run it.
         job.state = WAITING;
-        this.#active--;
         this.#redelivered++;
       } else if (this.#zombies.has(jobId)) {
         void this.#removeZombie(jobId);
       }
     });
     this.#events.on('removed', ({ jobId }) => {
-      const job = mine(jobId) ? this.#pending.get(jobId) : undefined;
-      if (job && job.state !== ADDING && !job.removing) this.#finish(job, new PoolError(`Job ${jobId} (task ${job.name}) was removed from Redis by someone else`), undefined);
+      const job = mine(jobId) ? this.#jobs.get(jobId) : undefined;
+      if (job && job.state !== ADDING && !job.removing) this.#failJob(job, new PoolError(`Job ${jobId} (task ${job.data.task.name}) was removed from Redis by someone else`));
     });
     await Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]);
     this.#refreshWorkers();
@@ -657,7 +767,7 @@ export class RedisPool implements Pool, AsyncDisposable {
       );
     }, reconnectTimeout);
     // Only pending work keeps the process alive.
-    if (this.#pending.size === 0) this.#downTimer.unref();
+    if (this.#jobs.size === 0 && this.#localSize === 0) this.#downTimer.unref();
   }
 
   #onUp(): void {
@@ -674,7 +784,7 @@ export class RedisPool implements Pool, AsyncDisposable {
     this.#reconcileTimer = setTimeout(() => {
       this.#reconcileTimer = undefined;
       void this.#reconcile(false).finally(() => {
-        if (this.#inFlight > 0 || this.#zombies.size > 0) this.#armReconcile();
+        if (this.#jobs.size > 0 || this.#zombies.size > 0) this.#armReconcile();
       });
     }, RECONCILE_MS);
     this.#reconcileTimer.unref();
@@ -690,7 +800,7 @@ export class RedisPool implements Pool, AsyncDisposable {
     this.#reconciling = true;
     try {
       const now = performance.now();
-      const jobs = [...this.#pending.values()].filter((job) => (job.state === WAITING || job.state === ACTIVE) && (all || now - job.addedAt >= RECONCILE_MS));
+      const jobs = [...this.#jobs.values()].filter((job) => (job.state === WAITING || job.state === ACTIVE) && (all || now - job.addedAt >= RECONCILE_MS));
       const zombies = [...this.#zombies];
       const ids = [...jobs.map((job) => job.id), ...zombies];
       if (ids.length === 0) return;
@@ -704,14 +814,14 @@ export class RedisPool implements Pool, AsyncDisposable {
         if (error || !Array.isArray(fields)) continue;
         const [timestamp, finishedOn, returnvalue, failedReason] = fields as (string | null)[];
         const id = ids[i]!;
-        const job = this.#pending.get(id);
+        const job = this.#jobs.get(id);
         if (timestamp === null) {
-          if (job && job.state !== DONE) lost++;
+          if (job) lost++;
           else this.#zombies.delete(id);
           continue;
         }
         if (finishedOn === null) continue;
-        if (job && job.state !== DONE) {
+        if (job) {
           if (failedReason !== null) this.#onFailed(id, failedReason);
           else this.#onCompleted(id, returnvalue === null ? undefined : (JSON.parse(returnvalue) as unknown));
         } else if (this.#zombies.has(id)) {
@@ -754,14 +864,15 @@ export class RedisPool implements Pool, AsyncDisposable {
     if (this.#state === 'broken' || this.#state === 'closed') return;
     this.#state = 'broken';
     this.#broken = error;
-    for (const job of [...this.#pending.values()]) this.#finish(job, error, undefined);
+    for (const part of this.#localParts()) this.#finishPart(part, error, undefined);
+    for (const job of [...this.#jobs.values()]) this.#failJob(job, error);
     this.#zombies.clear();
     this.#toAdd = [];
     this.#checkIdle();
   }
 
   #checkIdle(): void {
-    if (this.#idle && this.#pending.size === 0 && this.#zombies.size === 0) {
+    if (this.#idle && this.#localSize === 0 && this.#jobs.size === 0 && this.#zombies.size === 0) {
       const idle = this.#idle;
       this.#idle = undefined;
       idle();
@@ -769,7 +880,7 @@ export class RedisPool implements Pool, AsyncDisposable {
   }
 
   async #closeWhenIdle(): Promise<void> {
-    if (this.#pending.size > 0 || this.#zombies.size > 0) {
+    if (this.#localSize > 0 || this.#jobs.size > 0 || this.#zombies.size > 0) {
       await new Promise<void>((resolve) => {
         this.#idle = resolve;
         this.#checkIdle();

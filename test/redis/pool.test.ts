@@ -3,9 +3,11 @@
  * pools (order, errors, laziness, cancellation, timeouts, shutdown), the same operators, task
  * identity across machines, and nothing of the pool left in Redis afterwards.
  */
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { AbortError, PoolShutdownError, TaskTimeoutError, mapOnPool } from 'rxjs-pools';
 import { RedisPool, WorkerHost } from 'rxjs-pools/redis';
@@ -257,13 +259,35 @@ describe('bounds', () => {
 
   test('after a run no job or lock of the pool is left, and the event stream stays under maxEvents (+ one stream node)', async () => {
     const p = pool({ maxEvents: 200 });
-    let n = 0;
-    for await (const _ of p.map(t.double, Array.from({ length: 600 }, (_, i) => i), { chunksize: 1 })) n++;
-    expect(n).toBe(600);
+    // 150 calls, a job each (calls are never merged): about 5 events a job, so 750 events in all.
+    const out = await Promise.all(Array.from({ length: 150 }, (_, i) => p.submit(t.double, [i])));
+    expect(out).toEqual(Array.from({ length: 150 }, (_, i) => i * 2));
     await p.shutdown();
     expect(await jobKeys(raw, Q)).toEqual([]);
     // BullMQ trims with MAXLEN ~: whole stream nodes (100 entries) at a time.
     expect(await raw.xlen(`bull:${Q}:events`)).toBeLessThanOrEqual(200 + 100);
+  });
+});
+
+describe('nothing left behind', () => {
+  test('after shutdown the pool holds no socket, timer or listener: the process could exit', async () => {
+    const before = process.getActiveResourcesInfo();
+    const p = new RedisPool({ connection: redis.url, queue: Q, root: repo });
+    const controller = new AbortController();
+    expect(await p.submit(t.double, [5], { signal: controller.signal })).toBe(10);
+    expect(process.getActiveResourcesInfo().length).toBeGreaterThan(before.length); // its connections …
+    await p.shutdown();
+    const extra = () => {
+      const left = [...process.getActiveResourcesInfo()];
+      for (const r of before) {
+        const i = left.indexOf(r);
+        if (i >= 0) left.splice(i, 1);
+      }
+      return left;
+    };
+    await until(() => extra().length === 0, 5_000, `the pool's handles to close (left: ${extra().join(', ')})`); // … are gone
+    const { getEventListeners } = await import('node:events');
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
   });
 });
 
@@ -302,5 +326,30 @@ describe('task identity across machines', () => {
     expect(missing.code).toBe('ERR_TASK_NOT_FOUND');
     expect(missing.message).toMatch(/outside\.mjs was not found under this host's code root/);
     appendFileSync(outside, '');
+  });
+});
+
+describe('the map command', () => {
+  const cli = join(repo, 'src/cli.ts');
+  // tsx by path: the second run's working directory is outside the repo.
+  const tsx = pathToFileURL(join(repo, 'node_modules/tsx/dist/loader.mjs')).href;
+  const run = (args: string[], cwd: string, input: string) =>
+    spawnSync(process.execPath, ['--import', tsx, cli, ...args], { cwd, input, encoding: 'utf8', timeout: 30_000 });
+
+  test('rxjs-pools map … --redis URL --queue NAME runs the records on the worker hosts, in order', () => {
+    const records = Array.from({ length: 60 }, (_, i) => ({ id: i + 1, qty: (i % 5) + 1, price: i / 10 }));
+    const result = run(['map', 'test/etl/fixtures/tasks.mjs', 'enrich', '--redis', redis.url, '--queue', Q], repo, records.map((r) => JSON.stringify(r)).join('\n'));
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const out = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; total: number });
+    expect(out.map((r) => r.id)).toEqual(records.map((r) => r.id));
+    expect(out[3]!.total).toBe(Math.round(records[3]!.qty * records[3]!.price * 100) / 100);
+  });
+
+  test("a module the hosts cannot find under their --root ends the run (exit 2) with the host's reason", () => {
+    writeFileSync(join(dir, 'only-here.mjs'), 'export const f = (x) => x;\n');
+    const result = run(['map', 'only-here.mjs', 'f', '--redis', redis.url, '--queue', Q], dir, '1\n2\n3\n');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/only-here\.mjs was not found under this host's code root/);
   });
 });
