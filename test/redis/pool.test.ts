@@ -4,6 +4,7 @@
  * identity across machines, and nothing of the pool left in Redis afterwards.
  */
 import { spawnSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,7 +287,6 @@ describe('nothing left behind', () => {
       return left;
     };
     await until(() => extra().length === 0, 5_000, `the pool's handles to close (left: ${extra().join(', ')})`); // … are gone
-    const { getEventListeners } = await import('node:events');
     expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
   });
 });
