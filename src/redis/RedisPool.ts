@@ -552,6 +552,8 @@ export class RedisPool implements Pool, AsyncDisposable {
     if (outcome.k === 'err') return this.#failJob(job, unwireError(outcome.error));
     if (job.data.mode === 'run') return this.#finishPart(job.parts[0]!, undefined, outcome.value);
     const values = outcome.values ?? [];
+    // Refill Redis first (the next job goes out while these results are handed on), once for the job.
+    this.#pump();
     const errors = outcome.errors;
     let offset = 0;
     for (const part of job.parts) {
@@ -560,10 +562,12 @@ export class RedisPool implements Pool, AsyncDisposable {
         const mine = job.parts.length === 1 ? values : n === 1 ? [values[offset]] : values.slice(offset, offset + n);
         const theirs = errors && (job.parts.length === 1 ? errors : errors.slice(offset, offset + n));
         const failed = theirs?.some(Boolean) ? theirs.map((e) => (e ? unwireError(e) : undefined)) : undefined;
-        this.#finishPart(part, undefined, failed ? { values: mine, errors: failed } : { values: mine });
+        this.#finishPart(part, undefined, failed ? { values: mine, errors: failed } : { values: mine }, false);
       }
       offset += n;
     }
+    this.#pump();
+    this.#checkIdle();
   }
 
   #onFailed(jobId: string, failedReason: string): void {
@@ -588,12 +592,13 @@ export class RedisPool implements Pool, AsyncDisposable {
   /** Settles every part of a job still waiting with `error`. */
   #failJob(job: Job, error: Error): void {
     this.#jobs.delete(job.id);
-    for (const part of job.parts) if (part.state !== DONE) this.#finishPart(part, error, undefined);
+    for (const part of job.parts) if (part.state !== DONE) this.#finishPart(part, error, undefined, false);
     this.#pump();
     this.#checkIdle();
   }
 
-  #finishPart(part: Part, error: Error | undefined, value: unknown): void {
+  /** Settles one part; `after` (default) then refills Redis and checks for idleness (a job's parts do that once). */
+  #finishPart(part: Part, error: Error | undefined, value: unknown, after = true): void {
     if (part.state === DONE) return;
     if (part.state === LOCAL) this.#localSize--;
     part.state = DONE;
@@ -622,8 +627,10 @@ export class RedisPool implements Pool, AsyncDisposable {
       this.#zombies.add(job.id);
       if (job.state !== ADDING) void this.#removeZombie(job.id);
     }
-    this.#pump();
-    this.#checkIdle();
+    if (after) {
+      this.#pump();
+      this.#checkIdle();
+    }
   }
 
   // ── cancellation ──────────────────────────────────────────────────────────────────────────────
