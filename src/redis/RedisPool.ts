@@ -149,6 +149,8 @@ export class RedisPool implements Pool, AsyncDisposable {
   readonly #specs = new Map<unknown, TaskSpec>();
   /** Task → its measures' key, for batching(). */
   readonly #keys = new Map<unknown, string>();
+  /** batching()'s answers, per task key, while its preferred size stays the same. */
+  readonly #hints = new Map<string, { preferred: number; byChunksize: Map<number, Batching> }>();
   readonly #measures = new Map<string, Measure>();
   readonly #hosts = new Map<string, { jobs: number; items: number; busyTime: number }>();
   #state: 'open' | 'closing' | 'closed' | 'broken' = 'open';
@@ -233,7 +235,7 @@ export class RedisPool implements Pool, AsyncDisposable {
    * fixed `chunksize`, it says how many batches of that size fill those jobs: the pool merges them.
    */
   batching(fn: Task, chunksize?: number): Batching {
-    // Called for every settled batch by the operators: a map lookup or two, nothing more.
+    // Called for every settled batch by the operators: map lookups and a cached answer.
     let key = this.#keys.get(fn);
     if (key === undefined) {
       try {
@@ -244,8 +246,18 @@ export class RedisPool implements Pool, AsyncDisposable {
       }
     }
     const preferred = this.#measures.get(key)?.preferred ?? 1;
-    if (chunksize === undefined) return { concurrency: this.maxWorkers, chunksize: preferred };
-    return { concurrency: this.maxWorkers * Math.max(1, Math.ceil(preferred / chunksize)), chunksize };
+    const cacheKey = chunksize ?? 0;
+    let cached = this.#hints.get(key);
+    if (cached?.preferred !== preferred) this.#hints.set(key, (cached = { preferred, byChunksize: new Map() }));
+    let hint = cached.byChunksize.get(cacheKey);
+    if (!hint) {
+      hint =
+        chunksize === undefined
+          ? { concurrency: this.maxWorkers, chunksize: preferred }
+          : { concurrency: this.maxWorkers * Math.max(1, Math.ceil(preferred / chunksize)), chunksize };
+      cached.byChunksize.set(cacheKey, hint);
+    }
+    return hint;
   }
 
   /** Items a job of this task should carry, from what its jobs measured. */
