@@ -6,7 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,14 @@ export interface RedisServer {
 
 const started = new Set<RedisServer>();
 
+/**
+ * Run a child under `setpriv --pdeathsig KILL` (util-linux, always on Debian) when there is one:
+ * if whoever started it dies without stopping it (a test run killed at its timeout), it goes too.
+ */
+export function guarded(command: string, args: readonly string[]): [string, string[]] {
+  return existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, [...args]];
+}
+
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,7 +59,8 @@ function launch(port: number, dir: string, options: RedisServerOptions): Promise
     '--dir', dir, '--daemonize', 'no', '--logfile', '', '--protected-mode', 'no',
   ];
   if (options.password) args.push('--requirepass', options.password);
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = guarded('redis-server', args);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {

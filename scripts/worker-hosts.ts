@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { guarded } from './redis-server.ts';
 
 export const repo = fileURLToPath(new URL('../', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -46,7 +47,8 @@ export async function startHost(url: string, queue: string, options: StartHostOp
     ...(options.built ? [built] : ['--import', 'tsx', cli]), 'worker', '--redis', url, '--queue', queue, '--threads', String(options.threads ?? 1),
     '--name', options.name, '--root', repo, ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const [command, argv] = guarded(process.execPath, args);
+  const child = spawn(command, argv, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

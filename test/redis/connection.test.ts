@@ -11,7 +11,7 @@ import { AbortError, BrokenPoolError } from 'rxjs-pools';
 import { RedisPool, WorkerHost } from 'rxjs-pools/redis';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { inspect, jobKeys, lines, repo, t } from './helpers.ts';
-import { until } from './hosts.ts';
+import { until, childProcesses } from './hosts.ts';
 import { freePort, startRedis, stopAllRedis } from './server.ts';
 
 const SECRET = 'pw-s3cret-9f2c';
@@ -43,6 +43,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await stopAllRedis();
+  expect(childProcesses()).toEqual([]); // no redis-server, no worker host left
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -12,7 +12,7 @@ import { RedisPool, WorkerHost, WorkerLostError } from 'rxjs-pools/redis';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { inspect, jobKeys, lines, repo, t } from './helpers.ts';
-import { FAST_STALL, startHost, stopAllHosts, until, type Host } from './hosts.ts';
+import { FAST_STALL, startHost, stopAllHosts, until, type Host, childProcesses } from './hosts.ts';
 import { startRedis, stopAllRedis, type RedisServer } from './server.ts';
 
 let redis: RedisServer;
@@ -53,6 +53,7 @@ afterAll(async () => {
   raw?.disconnect();
   await stopAllHosts();
   await stopAllRedis();
+  expect(childProcesses()).toEqual([]); // no redis-server, no worker host left
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -15,7 +15,7 @@ import { RedisPool, WorkerHost } from 'rxjs-pools/redis';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inspect, jobKeys, lines, poolJobs, repo, t } from './helpers.ts';
-import { startHost, stopAllHosts, until } from './hosts.ts';
+import { startHost, stopAllHosts, until, childProcesses } from './hosts.ts';
 import { startRedis, stopAllRedis, type RedisServer } from './server.ts';
 
 let redis: RedisServer;
@@ -43,6 +43,7 @@ afterAll(async () => {
   raw?.disconnect();
   await stopAllHosts();
   await stopAllRedis();
+  expect(childProcesses()).toEqual([]); // no redis-server, no worker host left
   rmSync(dir, { recursive: true, force: true });
 });
 
