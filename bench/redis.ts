@@ -113,6 +113,40 @@ async function viaOperator(): Promise<number> {
   return N_TINY / seconds;
 }
 
+async function viaOperatorAuto(): Promise<number> {
+  const t0 = performance.now();
+  const sum = await new Promise<number>((resolve, reject) => {
+    let s = 0;
+    from(items)
+      .pipe(mapOnPool(pool, double, { chunksize: 'auto' } as never))
+      .subscribe({ next: (y) => (s += y), error: reject, complete: () => resolve(s) });
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (sum !== expectedSum) throw new Error(`mapOnPool auto: wrong sum ${sum}`);
+  return N_TINY / seconds;
+}
+
+/** A live feed: one record every LIVE_GAP_MS; the median time from a record's arrival to its result. */
+const LIVE_N = 100;
+const LIVE_GAP_MS = 5;
+async function live(): Promise<number> {
+  const arrived: number[] = [];
+  async function* feed() {
+    for (let i = 0; i < LIVE_N; i++) {
+      await new Promise((r) => setTimeout(r, LIVE_GAP_MS));
+      arrived.push(performance.now());
+      yield i;
+    }
+  }
+  const latencies: number[] = [];
+  let i = 0;
+  for await (const y of pool.map(double, feed())) {
+    if (y !== i * 2) throw new Error('live: out of order');
+    latencies.push(performance.now() - arrived[i++]!);
+  }
+  return median(latencies);
+}
+
 async function slow(p: RedisPool): Promise<number> {
   const t0 = performance.now();
   let n = 0;
@@ -126,11 +160,13 @@ for await (const _ of pool.map(double, items.slice(0, 50_000))) void _;
 await slow(pool);
 await slow(single);
 
-const results = { direct: [] as number[], map: [] as number[], operator: [] as number[], two: [] as number[], one: [] as number[] };
+const results = { direct: [] as number[], map: [] as number[], operator: [] as number[], auto: [] as number[], live: [] as number[], two: [] as number[], one: [] as number[] };
 for (let r = 0; r < rounds; r++) {
   results.direct.push(await direct());
   results.map.push(await viaMap());
   results.operator.push(await viaOperator());
+  results.auto.push(await viaOperatorAuto());
+  results.live.push(await live());
   results.two.push(await slow(pool));
   results.one.push(await slow(single));
 }
@@ -138,6 +174,7 @@ for (let r = 0; r < rounds; r++) {
 const d = median(results.direct);
 const m = median(results.map);
 const o = median(results.operator);
+const oa = median(results.auto);
 const speedup = median(results.one) / median(results.two);
 const split = [...pool.hosts].map(([name, s]) => `${name} ${fmt(s.items)}`).join(', ');
 console.log('');
@@ -146,6 +183,9 @@ console.log('|---|---:|---:|---:|');
 console.log(`| BullMQ direct, one job per item (2 Workers × concurrency 50, addBulk 1,000, QueueEvents) | ${fmt(N_DIRECT)} | ${fmt(d)} | 1.0× |`);
 console.log(`| RedisPool pool.map, defaults | ${fmt(N_TINY)} | ${fmt(m)} | ${(m / d).toFixed(1)}× |`);
 console.log(`| RedisPool mapOnPool, defaults | ${fmt(N_TINY)} | ${fmt(o)} | ${(o / d).toFixed(1)}× |`);
+console.log(`| RedisPool mapOnPool, chunksize 'auto' | ${fmt(N_TINY)} | ${fmt(oa)} | ${(oa / d).toFixed(1)}× |`);
+console.log('');
+console.log(`  live feed (one record every ${LIVE_GAP_MS} ms, pool.map defaults): median ${median(results.live).toFixed(1)} ms from a record's arrival to its result`);
 console.log('');
 console.log(`| ${SLOW_MS} ms CPU-bound task × ${N_SLOW}, pool.map defaults | seconds (median) |`);
 console.log('|---|---:|');
