@@ -47,6 +47,24 @@ export class TaskTimeoutError extends PoolError {
 }
 
 /**
+ * `asCompleted` had to wait past its `timeout` for the next promise to settle (Python's
+ * `TimeoutError` from `as_completed`). Nothing is cancelled: the promises in `pending` are still
+ * running, and can be passed to `asCompleted` or `wait` again. (`TaskTimeoutError` means a task was
+ * stopped and its worker replaced; this means only that the caller stopped waiting.)
+ */
+export class WaitTimeoutError extends PoolError {
+  /** The limit that passed, in milliseconds from the call to `asCompleted`. */
+  readonly timeout: number;
+  /** The promises that had not settled by then. */
+  readonly pending: ReadonlySet<PromiseLike<unknown>>;
+  constructor(message: string, timeout: number, pending: ReadonlySet<PromiseLike<unknown>>) {
+    super(message);
+    this.timeout = timeout;
+    this.pending = pending;
+  }
+}
+
+/**
  * A task was cancelled: its `signal` aborted, the pool shut down with `cancelPending`, or the
  * subscription that started it ended. The abort reason, if any, is the `cause`.
  */

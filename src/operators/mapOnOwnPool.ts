@@ -1,5 +1,5 @@
 import { defer, finalize, type OperatorFunction } from 'rxjs';
-import type { WorkerPool } from '../pools/engine.ts';
+import type { WorkerPool } from '../pools/WorkerPool.ts';
 import type { Task } from '../pools/Pool.ts';
 import { mapOnPool } from './mapOnPool.ts';
 import { expectTask, resolveMapOnPoolOptions, splitOptions } from './options.ts';

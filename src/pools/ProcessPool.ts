@@ -1,4 +1,4 @@
-import { WorkerPool } from './engine.ts';
+import { WorkerPool } from './WorkerPool.ts';
 import { validateProcessPoolOptions, type ProcessPoolOptions } from './options.ts';
 import { processTransport } from './transport.ts';
 

@@ -1,4 +1,4 @@
-import { WorkerPool } from './engine.ts';
+import { WorkerPool } from './WorkerPool.ts';
 import { validateThreadPoolOptions, type ThreadPoolOptions } from './options.ts';
 import { threadTransport } from './transport.ts';
 

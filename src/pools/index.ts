@@ -1,6 +1,6 @@
 export { ThreadPool } from './ThreadPool.ts';
 export { ProcessPool } from './ProcessPool.ts';
-export { WorkerPool } from './engine.ts';
+export { WorkerPool } from './WorkerPool.ts';
 export { task, isTaskRef } from './task.ts';
 export { isPoolWorker } from './worker-flag.ts';
 export { transfer } from './transfer.ts';
@@ -30,3 +30,6 @@ export type {
   MapOptions,
   SubmitOptions,
 } from './Pool.ts';
+// The errors, asCompleted and wait need no rxjs: they belong with the pools (`instanceof` works without loading rxjs).
+export * from '../errors.ts';
+export { asCompleted, wait, type AsCompletedOptions, type WaitOptions, type WaitResult, type ReturnWhen, type Outcome } from '../futures/index.ts';

@@ -51,7 +51,11 @@ export function isTaskRef(value: unknown): value is TaskRef {
 /** `0 (number)`, `'3' (string)`: how a bad value is shown in error messages. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'function') {
+    // A bound function is named "bound " + its target's name, which may be empty.
+    const name = value.name.replace(/^bound $/, 'bound (anonymous)') || '(anonymous)';
+    return `function ${name}`;
+  }
   if (value === null) return 'null';
   if (typeof value === 'object') return `${Object.prototype.toString.call(value).slice(8, -1)} object`;
   return `${String(value)} (${typeof value})`;

@@ -1,7 +1,7 @@
 /**
  * What differs between a worker thread and a child process, and nothing else: how to start one,
  * post to it, hear from it, notice its exit, and stop it. Queueing, dispatch, timeouts, abort,
- * respawn and shutdown live once, in the engine.
+ * respawn and shutdown live once, in WorkerPool.
  */
 
 import { fork } from 'node:child_process';

@@ -4,7 +4,7 @@
  * accepted never exceed the chain's buffers), and the blocked state is checked once the chain has
  * stopped moving.
  */
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { map } from 'rxjs';
@@ -66,6 +66,36 @@ describe('the pull path: pipeline(readable, mapStream(pool, fn), writable)', () 
     expect(state.reads).toBe(N);
     expect(state.maxAhead).toBeLessThanOrEqual(bound);
     expect(sink.received).toEqual(Array.from({ length: N }, (_, i) => (i + 1) * 2));
+  });
+});
+
+describe('the pull path with a live feed', () => {
+  test('each record is dispatched as it is read: the first result is written while the feed waits for it', { timeout: 20_000 }, async () => {
+    // A feed that sends its next record only once the sink has the previous result: a mapStream that
+    // waited to fill a chunk or its read-ahead window (16 and 512 here) would never write anything.
+    const written: number[] = [];
+    let pushed = 0;
+    let wrote: (() => void) | null = null;
+    const feed = new Readable({
+      objectMode: true,
+      read() {
+        if (pushed === 5) return void this.push(null);
+        if (pushed === written.length) return void this.push(++pushed);
+        wrote = () => this.push(++pushed); // the next record waits for the previous result
+      },
+    });
+    const sink = new Writable({
+      objectMode: true,
+      write(value: number, _encoding, callback) {
+        written.push(value);
+        callback();
+        const w = wrote;
+        wrote = null;
+        w?.();
+      },
+    });
+    await pipeline(feed, mapStream(pool, double, { chunksize: 16, buffersize: 512 }), sink);
+    expect(written).toEqual([2, 4, 6, 8, 10]);
   });
 });
 

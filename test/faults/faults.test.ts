@@ -321,7 +321,7 @@ describe.each(runtimes)('$name', (rt) => {
     }, DEADLINE);
   });
 
-  // ── found by this suite, fixed in the engine since; kept as regression tests ────────────────────────────
+  // ── found by this suite, fixed in the pools since; kept as regression tests ────────────────────────────
 
   describe('limits and races', () => {
     test('a timeout above 2^31-1 ms (~24.8 days) is honoured, not fired after 1 ms: per call, taskTimeout, and a chunk (timeout × items)', async () => {

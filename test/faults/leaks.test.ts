@@ -41,7 +41,7 @@ describe.each(runtimes)('$name', (rt) => {
     await rv.started('busy');
     const held = tracker.leftovers();
     expect(held.resources).toContain(rt.thread ? 'WORKER' : 'PROCESSWRAP');
-    expect(held.resources.filter((r) => /^Timeout \(.*engine\.ts/.test(r)).length).toBeGreaterThanOrEqual(2); // idle + task timer
+    expect(held.resources.filter((r) => /^Timeout \(.*Deadline\.ts/.test(r)).length).toBeGreaterThanOrEqual(2); // idle + task timer
     if (!rt.thread) expect(held.children.length).toBeGreaterThan(0);
     rv.release('busy');
     await busy;

@@ -143,7 +143,9 @@ describe.each(runtimes)('$name options', (rt) => {
     test('map: bad chunksize, buffersize, iterable, signal or timeout throw at the call, naming it', async () => {
       await using pool = new Pool({ maxWorkers: 1 });
       const f = (n: number) => n;
-      expect(() => pool.map(f, [1], { chunksize: 0 })).toThrow(/Expected `chunksize` to be an integer from 1 and up, got 0 \(number\)/);
+      expect(() => pool.map(f, [1], { chunksize: 0 })).toThrow(/Expected `chunksize` to be an integer from 1 and up, or 'auto', got 0 \(number\)/);
+      expect(() => pool.map(f, [1], { chunksize: 'max' as never })).toThrow(/`chunksize`.*or 'auto', got "max" \(string\)/);
+      expect(() => pool.map(f, [1], { totalTimeout: 0 })).toThrow(/Expected `totalTimeout` to be a number of milliseconds above 0.*got 0 \(number\)/);
       expect(() => pool.map(f, [1], { chunksize: 1.5 })).toThrow(/`chunksize`.*got 1\.5 \(number\)/);
       expect(() => pool.map(f, [1], { buffersize: 0 })).toThrow(/Expected `buffersize` to be an integer from 1 and up, got 0 \(number\)/);
       expect(() => pool.map(f, [1], { chunksize: 4, buffersize: 2 })).toThrow(/Expected `buffersize` to be an integer from 4 and up, got 2 \(number\)/);

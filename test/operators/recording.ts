@@ -3,7 +3,7 @@
  * ThreadPool / ProcessPool in the mapOnThreads / mapOnProcesses specs (the factory imports this
  * module: vi.mock factories are hoisted above the file's imports).
  */
-import type { WorkerPool } from '../../src/pools/engine.ts';
+import type { WorkerPool } from '../../src/pools/WorkerPool.ts';
 import type { RecordedPool } from './runtime-suite.ts';
 
 export function recording<C extends abstract new (...args: any[]) => WorkerPool>(Base: C, created: RecordedPool[]): C {

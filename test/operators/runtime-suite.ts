@@ -6,7 +6,7 @@
  */
 import { Subject, firstValueFrom, from, lastValueFrom, take, toArray, type OperatorFunction } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import type { WorkerPool } from '../../src/pools/engine.ts';
+import type { WorkerPool } from '../../src/pools/WorkerPool.ts';
 import type { Task } from '../../src/pools/Pool.ts';
 import { task } from '../../src/pools/task.ts';
 import { openGate } from '../fixtures/gate.ts';

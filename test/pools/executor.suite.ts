@@ -232,6 +232,101 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       expect(gate.log.at(-1)).toBe('marker');
     });
 
+    test('a live source: what was read goes out at once, without waiting to fill a chunk or the read-ahead', async () => {
+      await using pool = new Pool({ maxWorkers: 2 });
+      let resume!: () => void;
+      const stalled = new Promise<void>((resolve) => (resume = resolve));
+      let read = 0;
+      async function* feed() {
+        read++;
+        yield 1;
+        await stalled; // the next record comes only once the first result is out: a map that waits to fill deadlocks
+        read++;
+        yield 2;
+      }
+      const out: number[] = [];
+      for await (const y of pool.map((n: number) => n * 10, feed(), { chunksize: 16, buffersize: 512 })) {
+        out.push(y);
+        if (out.length === 1) {
+          expect(read).toBe(1);
+          resume();
+        }
+      }
+      expect(out).toEqual([10, 20]);
+    });
+
+    test('an abort is seen while the source stalls: the iteration throws AbortError at once', async () => {
+      await using pool = new Pool({ maxWorkers: 1 });
+      const controller = new AbortController();
+      let closed = false;
+      async function* feed() {
+        try {
+          yield 1;
+          await new Promise(() => {}); // never yields again
+        } finally {
+          closed = true;
+        }
+      }
+      const iterator = pool.map((n: number) => n, feed(), { signal: controller.signal });
+      expect((await iterator.next()).value).toBe(1);
+      const second = iterator.next();
+      controller.abort(new Error('stop'));
+      const error = await second.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AbortError);
+      expect((error as AbortError).cause).toEqual(new Error('stop'));
+      expect(closed).toBe(false); // a pending next() of the source is not awaited: the feed may never answer
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    });
+
+    test('submits the first buffersize items when called (CPython 3.14): shutdown({ wait: false }) right after still computes them', async () => {
+      const pool = new Pool({ maxWorkers: 2 });
+      const results = pool.map((n: number) => n * n, [1, 2, 3, 4, 5]);
+      const stopped = pool.shutdown({ wait: false });
+      const out: number[] = [];
+      for await (const y of results) out.push(y);
+      expect(out).toEqual([1, 4, 9, 16, 25]);
+      await stopped;
+      await pool.shutdown();
+    });
+
+    test('a value handed out is not kept alive by the iterator until the next pull', async () => {
+      const { setFlagsFromString } = await import('node:v8');
+      const { runInNewContext } = await import('node:vm');
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      await using pool = new Pool({ maxWorkers: 1 });
+      const iterator = pool.map((n: number) => ({ n, payload: 'x'.repeat(1000) }), [1, 2, 3], { chunksize: 3 });
+      // In a function of its own: a block in this async test would keep `first` in the test's frame.
+      const firstRef = async () => new WeakRef((await iterator.next()).value as object);
+      const ref = await firstRef();
+      for (let i = 0; i < 5 && ref.deref(); i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+      expect(ref.deref()).toBeUndefined();
+      expect((await iterator.next()).value).toMatchObject({ n: 2 });
+      await iterator.return();
+    });
+
+    test("totalTimeout is a deadline from the call (Python's timeout): past it the iteration throws TaskTimeoutError and what is pending is cancelled", async () => {
+      await using gate = await openGate();
+      await using pool = new Pool({ maxWorkers: 1 });
+      await pool.submit((n: number) => n, [0]); // the worker is up: item 0 starts at once
+      const items = [0, 1, 2].map((value) => ({ path: gate.path, value })); // 0 is held: the deadline passes
+      const iterate = async () => {
+        const out: number[] = [];
+        for await (const y of pool.map(gatedItem, items, { totalTimeout: 200 })) out.push(y as number);
+        return out;
+      };
+      const error = await iterate().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskTimeoutError);
+      expect(error).toMatchObject({ timeout: 200, message: expect.stringMatching(/map\(\) did not finish within its totalTimeout of 200 ms/) });
+      expect(gate.log).not.toContain(1); // 1 and 2 were cancelled before they started (0 ran, or was about to)
+      expect(gate.log).not.toContain(2);
+      expect(pool.stats.cancelled).toBe(3);
+      expect(await pool.submit((n: number) => n + 1, [1])).toBe(2); // the pool goes on
+    });
+
     test('bad arguments throw at once, naming what was wrong', () => {
       const pool = new Pool({ maxWorkers: 1 });
       expect(() => pool.map((n: number) => n, 5 as never)).toThrow(/Expected `iterable` to be an iterable or async iterable, got 5 \(number\)/);
@@ -282,6 +377,30 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       expect(pool.stats.state).toBe('broken');
       await pool.shutdown();
       expect(pool.stats.workers).toBe(0);
+    });
+
+    test("the BrokenPoolError's cause is the first start-up failure of the run, the message names the last", async () => {
+      const { mkdtempSync, rmSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(join(tmpdir(), 'rxjs-pools-broken-'));
+      try {
+        // Each worker in turn exits with the next code: 11, 12, 13.
+        const countedExit = (path: string) => {
+          const fs = process.getBuiltinModule('node:fs');
+          const n = fs.existsSync(path) ? Number(fs.readFileSync(path, 'utf8')) + 1 : 1;
+          fs.writeFileSync(path, String(n));
+          process.exit(10 + n);
+        };
+        const pool = new Pool({ maxWorkers: 1, initializer: countedExit, initArgs: [join(dir, 'count')] });
+        const error = (await pool.submit((n: number) => n, [1]).catch((e: unknown) => e)) as BrokenPoolError;
+        expect(error).toBeInstanceOf(BrokenPoolError);
+        expect(error.message).toMatch(/the last exited with code 13/);
+        expect(String((error.cause as Error).message)).toMatch(/exited with code 11/);
+        await pool.shutdown();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test('an initializer that throws breaks the pool, its error as the cause', async () => {
@@ -417,6 +536,33 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       await stopped;
       expect(gate.log).not.toContain('never');
       await running;
+    });
+
+    test('force: stops every worker at once; running tasks reject with AbortError, queued ones too; resolves when every worker is gone', async () => {
+      await using gate = await openGate();
+      const pool = new Pool({ maxWorkers: 2 });
+      const neverReturns = pool.submit(gated, [gate.path, 'stuck']); // held by the gate until released: never here
+      const alsoRunning = pool.submit(gated, [gate.path, 'stuck too']);
+      const queued = pool.submit((n: number) => n, [1]);
+      await Promise.all([gate.started('stuck'), gate.started('stuck too')]);
+      await pool.shutdown({ force: true });
+      expect(pool.stats).toMatchObject({ workers: 0, state: 'closed' });
+      for (const p of [neverReturns, alsoRunning, queued]) await expect(p).rejects.toBeInstanceOf(AbortError);
+      await expect(neverReturns).rejects.toThrow(/shut down with force while this task ran/);
+      await expect(pool.submit((n: number) => n, [1])).rejects.toBeInstanceOf(PoolShutdownError);
+      expect(() => pool.shutdown({ force: true, cancelPending: false })).toThrow(/`force` cancels pending tasks/);
+      expect(() => pool.shutdown({ force: 1 as never })).toThrow(/Expected `force` to be a boolean, got 1 \(number\)/);
+    });
+
+    test('force after a graceful shutdown that waits on a task that never returns: resolves both', async () => {
+      await using gate = await openGate();
+      const pool = new Pool({ maxWorkers: 1 });
+      const stuck = pool.submit(gated, [gate.path, 'never released']);
+      await gate.started('never released');
+      const graceful = pool.shutdown({ wait: true, cancelPending: true });
+      await pool.shutdown({ force: true });
+      await graceful;
+      await expect(stuck).rejects.toBeInstanceOf(AbortError);
     });
 
     test('is idempotent, and `await using` calls it', async () => {
