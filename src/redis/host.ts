@@ -11,7 +11,7 @@
 
 import { hostname, availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { PoolError, TaskTimeoutError } from '../errors.ts';
+import { PoolError } from '../errors.ts';
 import type { BatchResult, Cancel, TaskRef } from '../pools/Pool.ts';
 import { ProcessPool } from '../pools/ProcessPool.ts';
 import { ThreadPool } from '../pools/ThreadPool.ts';
@@ -325,7 +325,11 @@ export class WorkerHost {
   /** Runs the job on the local pool; `onStop` receives how to stop it midway. */
   #run(data: JobData, fn: TaskRef | ((...args: unknown[]) => unknown), payload: unknown[], onStop: (stop: (why: 'cancel' | 'handback') => void) => void): Promise<Ran> {
     let local = this.#local!;
-    if (local.stats.state === 'broken') local = this.#local = this.#makeLocal();
+    if (local.stats.state === 'broken') {
+      // Its workers kept dying at start-up (say, a bad --processes environment): try a fresh one.
+      void local.shutdown({ wait: false }).catch(noop);
+      local = this.#local = this.#makeLocal();
+    }
     return new Promise<Ran>((resolve) => {
       if (data.mode === 'run') {
         const controller = new AbortController();
@@ -340,25 +344,14 @@ export class WorkerHost {
         );
         return;
       }
-      let timer: NodeJS.Timeout | undefined;
       let cancel: Cancel = noop;
-      const end = (ran: Ran) => {
-        clearTimeout(timer);
-        resolve(ran);
-      };
       onStop((why) => {
         cancel();
-        end({ stopped: why });
+        resolve({ stopped: why });
       });
-      cancel = local.runBatch(fn as TaskRef, payload, (error, result) => end(error ? { error } : { result: result! }));
-      if (data.timeout !== undefined) {
-        // The batch's limit is per item, as on the local pools.
-        const limit = data.timeout * data.size;
-        timer = setTimeout(() => {
-          cancel();
-          end({ error: new TaskTimeoutError(`Task ${data.task.name} timed out after ${limit} ms; its worker was replaced`, limit) });
-        }, limit);
-      }
+      // The local pool times each item (the batch's limit is timeout × items) from its start on a worker.
+      const options = data.timeout === undefined ? undefined : { timeout: data.timeout };
+      cancel = local.runBatch(fn as TaskRef, payload, (error, result) => resolve(error ? { error } : { result: result! }), options);
     });
   }
 
