@@ -237,6 +237,26 @@ describe('bounds', () => {
     expect(sawLocal).toBe(true);
   });
 
+  test('a worker host holds no more jobs than its local pool runs plus its prefetch', async () => {
+    const host = new WorkerHost({ connection: redis.url, queue: 'bounded', threads: 1, prefetch: 1, root: repo });
+    await host.start();
+    try {
+      const p = pool({ queue: 'bounded' });
+      const all = Promise.all(Array.from({ length: 6 }, () => p.submit(t.block, [150])));
+      let held = 0;
+      let active = 0;
+      const done = all.then(() => true);
+      while (!(await Promise.race([done, new Promise<false>((resolve) => setTimeout(() => resolve(false), 10))]))) {
+        held = Math.max(held, host.status.held);
+        active = Math.max(active, await raw.llen('bull:bounded:active'));
+      }
+      expect(held).toBe(2); // one running on its thread, one prefetched
+      expect(active).toBeLessThanOrEqual(2);
+    } finally {
+      await host.close();
+    }
+  });
+
   test('arguments over maxPayloadBytes are refused before they reach Redis', async () => {
     const p = pool({ maxPayloadBytes: 1_000 });
     const error = await p.submit(t.bytes, ['x'.repeat(5_000) as unknown as number]).catch((e: unknown) => e);
