@@ -99,3 +99,16 @@ export class RecursivePoolError extends PoolError {}
 
 /** An argument or a result could not be copied to or from the worker (structured clone). */
 export class DataCloneError extends PoolError {}
+
+/**
+ * A `RedisPool` job stalled more than `maxStalledCount` times: the worker hosts that took it kept
+ * dying (or losing their lock) while they ran it, so BullMQ gave up on it.
+ */
+export class WorkerLostError extends PoolError {
+  /** The BullMQ job that was lost. */
+  readonly jobId: string;
+  constructor(message: string, jobId: string, options?: ErrorOptions) {
+    super(message, options);
+    this.jobId = jobId;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * From one machine to many, on this one: `npm run demo:cluster` (npx tsx examples/cluster-demo.ts).
+ *
+ * Starts a redis-server (a temp folder, a free port) and two worker hosts (`rxjs-pools worker`,
+ * separate processes, as two machines would run them), then runs the ETL example's feed (card
+ * transactions as NDJSON → parse → enrich → NDJSON, examples/etl-tasks.ts) twice: on the main
+ * thread, and through a RedisPool with the same `stream.pipeline` + `mapStream` as the ThreadPool
+ * version in examples/etl-feed.ts. Prints the time of each, the speedup, how the records were
+ * split over the hosts, and checks both outputs are identical. Everything it started is stopped
+ * at the end (and on Ctrl-C).
+ *
+ * Options: --records N (default 8000), --threads N per host (default 1: two hosts on a 2-CPU box).
+ * Needs redis-server (`apt-get install -y redis-server`), bullmq and ioredis (dev dependencies).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { task } from 'rxjs-pools';
+import { RedisPool } from 'rxjs-pools/redis';
+import { mapStream, parseNdjson, splitLines, stringifyNdjson } from '../src/streams/index.ts';
+import { startRedis, type RedisServer } from '../scripts/redis-server.ts';
+import { repo, startHost, stopAllHosts, type Host } from '../scripts/worker-hosts.ts';
+import { enrich, type Transaction } from './etl-tasks.ts';
+
+const { values } = parseArgs({ options: { records: { type: 'string' }, threads: { type: 'string' } } });
+const records = Number(values.records ?? 8_000);
+const threads = Number(values.threads ?? 1);
+if (!(Number.isInteger(records) && records > 0 && Number.isInteger(threads) && threads > 0)) {
+  console.error('usage: cluster-demo.ts [--records N] [--threads N]');
+  process.exit(2);
+}
+
+const enrichOnHost = task<typeof enrich>(new URL('./etl-tasks.ts', import.meta.url), 'enrich');
+const dir = mkdtempSync(join(tmpdir(), 'rxjs-pools-cluster-'));
+
+// ── the feed: the same seeded card transactions as examples/etl-feed.ts ─────────────────────────
+
+const MERCHANTS = [
+  ['Blue Bottle Coffee', '5814'], ['Shell', '5541'], ['Amazon Marketplace', '5999'], ['Uber', '4121'],
+  ['Steam Games', '5816'], ['Whole Foods', '5411'], ['Delta Air Lines', '3058'], ['Apple Store', '5732'],
+] as const;
+const COUNTRIES = ['US', 'US', 'US', 'GB', 'DE', 'FR', 'JP', 'CA', 'BR', 'SE', 'CH', 'NG'];
+const CURRENCY: Record<string, string> = { US: 'USD', CA: 'USD', GB: 'GBP', JP: 'JPY', CH: 'CHF', SE: 'SEK', BR: 'USD', NG: 'USD' };
+const CHANNELS = ['pos', 'web', 'app'] as const;
+
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function* feed(n: number): Generator<string> {
+  const rand = random(42);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  const start = Date.parse('2026-11-25T00:00:00Z');
+  let chunk = '';
+  for (let i = 1; i <= n; i++) {
+    const [merchant, mcc] = pick(MERCHANTS);
+    const country = pick(COUNTRIES);
+    const tx: Transaction = {
+      id: `tx_${String(i).padStart(7, '0')}`,
+      ts: new Date(start + i * 1_370 + Math.floor(rand() * 1000)).toISOString(),
+      card: `4${String(Math.floor(rand() * 1e15)).padStart(15, '0')}`,
+      account: `AC${1000 + Math.floor(rand() * 9000)}`,
+      merchant,
+      mcc,
+      amount: Math.round((rand() < 0.9 ? rand() * 120 : rand() * 4000) * 100) / 100,
+      currency: CURRENCY[country] ?? 'EUR',
+      country,
+      ip: `${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`,
+      channel: pick(CHANNELS),
+    };
+    chunk += `${JSON.stringify(tx)}\n`;
+    if (chunk.length > 16_384) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+function digest(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+// ── what this demo starts, and stops whatever happens ───────────────────────────────────────────
+
+let redis: RedisServer | undefined;
+let pool: RedisPool | undefined;
+let hosts: Host[] = [];
+async function cleanUp(): Promise<void> {
+  await pool?.shutdown({ cancelPending: true }).catch(() => {});
+  for (const host of hosts) host.kill('SIGTERM');
+  await Promise.all(hosts.map((host) => host.exited));
+  await stopAllHosts();
+  await redis?.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+
+try {
+  const t0 = performance.now();
+  redis = await startRedis();
+  hosts = await Promise.all(
+    ['host-1', 'host-2'].map((name) => startHost(redis!.url, 'etl', { name, threads, env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined } })),
+  );
+  console.log(`Cluster demo: redis-server on ${redis.url} and 2 worker hosts (rxjs-pools worker --queue etl --threads ${threads}), up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`ETL feed: ${records.toLocaleString('en-US')} card transactions (NDJSON) → parse → enrich (tokenise card, risk score) → NDJSON`);
+  console.log(`  ${availableParallelism()} CPUs on this machine: the hosts share them here; on real machines each brings its own`);
+
+  const row = (label: string, seconds: number, extra = '') =>
+    console.log(`  ${label.padEnd(30)} ${seconds.toFixed(2).padStart(6)} s ${Math.round(records / seconds).toLocaleString('en-US').padStart(8)} records/s${extra}`);
+
+  const mainOut = join(dir, 'main-thread.ndjson');
+  let started = performance.now();
+  await pipeline(
+    Readable.from(feed(records)),
+    splitLines(),
+    parseNdjson<Transaction>(),
+    async function* (txs) {
+      for await (const tx of txs) yield enrich(tx);
+    },
+    stringifyNdjson(),
+    createWriteStream(mainOut),
+  );
+  const base = (performance.now() - started) / 1000;
+  row('main thread', base);
+
+  pool = new RedisPool({ connection: redis.url, queue: 'etl', root: repo });
+  // Warm up as a long-running feed would be: both hosts load the task module, the pool measures it.
+  const warm = [...feed(400)].join('').trim().split('\n').map((line) => JSON.parse(line) as Transaction);
+  for await (const _ of pool.map(enrichOnHost, warm)) void _;
+  const before = pool.hosts;
+
+  const clusterOut = join(dir, 'cluster.ndjson');
+  started = performance.now();
+  await pipeline(Readable.from(feed(records)), splitLines(), parseNdjson<Transaction>(), mapStream(pool, enrichOnHost), stringifyNdjson(), createWriteStream(clusterOut));
+  const seconds = (performance.now() - started) / 1000;
+  row('2 worker hosts: RedisPool', seconds, `  ${(base / seconds).toFixed(2)}× the main thread`);
+
+  const split = [...pool.hosts].map(([name, s]) => {
+    const items = s.items - (before.get(name)?.items ?? 0);
+    const jobs = s.jobs - (before.get(name)?.jobs ?? 0);
+    return `${name} ${items.toLocaleString('en-US')} records in ${jobs} jobs (${((100 * items) / records).toFixed(0)} %)`;
+  });
+  console.log(`  per worker host: ${split.join(', ')}`);
+  const [a, b] = await Promise.all([digest(mainOut), digest(clusterOut)]);
+  if (a === b) console.log(`  outputs identical: ${(statSync(mainOut).size / 1e6).toFixed(1)} MB each, sha256 ${a.slice(0, 16)}…`);
+  else {
+    console.log(`  outputs DIFFER: ${a} ${b}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await cleanUp();
+  console.log('  stopped the worker hosts and redis-server, removed their folder');
+}
