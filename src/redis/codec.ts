@@ -9,7 +9,8 @@
 
 import { deserialize, serialize } from 'node:v8';
 import * as errors from '../errors.ts';
-import { deserializeError, serializeError, type SerializedError } from '../pools/serialize.ts';
+import { deserializeError, type SerializedError } from '../pools/serialize.ts';
+import { serializeError } from '../pools/worker/errors.js';
 
 /** Bumped when the shape changes: a host refuses jobs of another version instead of guessing. */
 export const CODEC_VERSION = 1;
