@@ -250,6 +250,8 @@ async function run(args: Args, io: Io): Promise<number> {
       maxWorkers: args.processes ?? args.threads ?? availableParallelism(),
       initializer: probeTask,
       initArgs: [args.moduleUrl, args.exportName],
+      // stdout is the data: what a task prints goes to stderr.
+      stdout: 'stderr' as const,
       ...(args.timeout === undefined ? {} : { taskTimeout: args.timeout }),
     };
     pool = args.processes !== undefined ? new ProcessPool(poolOptions) : new ThreadPool(poolOptions);

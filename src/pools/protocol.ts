@@ -40,11 +40,12 @@ export type BatchDoneMsg = readonly [
   ms: number,
 ];
 export type InitFailedMsg = readonly [op: typeof Op.InitFailed, error: SerializedError];
-export type UncaughtMsg = readonly [op: typeof Op.Uncaught, error: SerializedError];
+export type EscapedMsg = readonly [op: typeof Op.Escaped, error: SerializedError, task: { readonly id: number; readonly name: string } | null, running: boolean];
+export type LoadedMsg = readonly [op: typeof Op.Loaded, key: number];
 export type CancelledMsg = readonly [op: typeof Op.Cancelled, id: number];
 
 /** Everything a worker sends to its pool, one message per post. */
-export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMsg | UncaughtMsg | CancelledMsg;
+export type FromWorker = ReadyMsg | OkMsg | ErrMsg | BatchDoneMsg | InitFailedMsg | EscapedMsg | CancelledMsg | LoadedMsg;
 
 /** What the pool hands a new worker (as workerData for threads, argv for processes). */
 export interface WorkerBoot {
@@ -54,8 +55,9 @@ export interface WorkerBoot {
   readonly init: boolean;
   /**
    * Threads only: a cell per job sent (`seq % CLAIMS`), shared with the pool. Before starting a
-   * job the worker claims its cell (0 → STARTED); the pool takes back a job that has not started
-   * by claiming it first (0 → TAKEN). Whoever wins decides, so the pool knows without asking
+   * job the worker claims its cell (Free → Started), and marks it Done once it has answered; the
+   * pool takes back a job that has not started by claiming it first (Free → Taken). Whoever wins
+   * decides, so the pool knows without asking
    * whether a job it withdraws (abort, steal) will run. Processes share no memory: they answer
    * Cancel messages instead.
    */

@@ -8,7 +8,6 @@
  */
 
 import { deserialize, serialize } from 'node:v8';
-import * as errors from '../errors.ts';
 import { deserializeError, type SerializedError } from '../pools/serialize.ts';
 import { serializeError } from '../pools/worker/errors.js';
 
@@ -36,10 +35,8 @@ export interface JobData {
   readonly timeout?: number;
 }
 
-/** A serialised error, marked when a pool (the host's or its local pool) raised it rather than the task. */
-export interface WireError extends SerializedError {
-  readonly own?: boolean;
-}
+/** A serialised error (`pool` marks one the library raised: only that is rebuilt as one of its classes). */
+export type WireError = SerializedError;
 
 /** What a host returns for a job (v8-serialised, base64). */
 export type Outcome =
@@ -62,34 +59,8 @@ export function decode<T>(base64: string): T {
   return deserialize(Buffer.from(base64, 'base64')) as T;
 }
 
-/** Serialises an error for the wire; `own` when it is one of ours, raised by a pool. */
-export function wireError(error: unknown): WireError {
-  const serialized = serializeError(error);
-  return error instanceof errors.PoolError ? { ...serialized, own: true } : serialized;
-}
+/** Serialises an error for the wire, as the local pools' workers do. */
+export const wireError = serializeError;
 
-/**
- * Rebuilds an error from the wire. A task's own error goes through the local pools'
- * `deserializeError` (class of its built-in base, name, message, code, cause, own fields, remote
- * stack); only an error a pool raised (`own`) becomes one of our classes again.
- */
-export function unwireError(wire: WireError): Error {
-  if (!wire.own) return deserializeError(stripOwn(wire));
-  const Own = (errors as Record<string, unknown>)[wire.name];
-  if (typeof Own !== 'function' || !(Own.prototype instanceof Error)) return deserializeError(stripOwn(wire));
-  const error = Object.create((Own as { prototype: object }).prototype) as Error;
-  Object.defineProperty(error, 'message', { value: wire.message, enumerable: false, configurable: true, writable: true });
-  Object.defineProperty(error, 'name', { value: wire.name, enumerable: false, configurable: true, writable: true });
-  Object.defineProperty(error, 'stack', { value: wire.stack ?? `${wire.name}: ${wire.message}`, enumerable: false, configurable: true, writable: true });
-  if (wire.props) Object.assign(error, wire.props);
-  if (wire.cause) {
-    const cause = 'value' in wire.cause ? wire.cause.value : unwireError(wire.cause as WireError);
-    Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
-  }
-  return error;
-}
-
-function stripOwn(wire: WireError): SerializedError {
-  const { own: _own, ...rest } = wire;
-  return rest;
-}
+/** Rebuilds an error from the wire, as the local pools do: the library's classes only for errors it raised. */
+export const unwireError = deserializeError;
