@@ -39,6 +39,7 @@ import { refuseRecursivePool } from './worker-flag.ts';
 import { batchingFor, depthFor, measure, stallMs } from './pipeline.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from './Pool.ts';
 import { CLAIMS, Claim, Op, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
+import { asBuffer, bufferIndexes, restoreBuffers } from './worker/buffers.js';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { describe } from './task.ts';
 import { workerEntry, type Spawn } from './transport.ts';
@@ -290,7 +291,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
     if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
-    this.#outbox.post(slot, [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq] as ToWorker, job.transfer);
+    const buffers = slot.transport.keepsBuffers ? undefined : bufferIndexes(job.payload);
+    const message = [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq] as unknown[];
+    if (buffers) message.push(buffers);
+    this.#outbox.post(slot, message as unknown as ToWorker, job.transfer);
     slot.tasks += job.size;
     if (slot.tasks >= this.#options.maxTasksPerWorker) this.#drain(slot);
     if (slot.inflight.length === 1) {
@@ -361,11 +365,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       case Op.Cancelled:
         return this.#onDropped(slot, message[1]);
       case Op.Ok:
-        return this.#answer(slot, message[1], message[3], undefined, message[2]);
+        return this.#answer(slot, message[1], message[3], undefined, message[4] ? asBuffer(message[2]) : message[2]);
       case Op.Err:
         return this.#answer(slot, message[1], message[3], deserializeError(message[2]), undefined);
       case Op.BatchDone: {
-        const [, id, values, errors, ms] = message;
+        const [, id, values, errors, ms, buffers] = message;
+        restoreBuffers(values, buffers);
         const result: BatchResult<unknown> = errors ? { values, errors: errors.map((e) => e && deserializeError(e)) } : { values };
         return this.#answer(slot, id, ms, undefined, result);
       }

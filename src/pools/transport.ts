@@ -17,6 +17,8 @@ export interface Transport {
   kill(): void;
   /** Threads: the claims array shared with the worker (see WorkerBoot). */
   readonly claims?: Int32Array;
+  /** Whether a Buffer arrives as a Buffer (V8 serialisation, processes) or as a plain Uint8Array (structured clone, threads). */
+  readonly keepsBuffers: boolean;
   /** A busy worker keeps the process alive; an idle one must not. */
   ref(): void;
   unref(): void;
@@ -85,6 +87,7 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
     worker.on('exit', (code) => events.exit(code, null, error));
     return {
       claims,
+      keepsBuffers: false,
       post: (frame, transfer) => worker.postMessage(frame, transfer),
       kill: () => void worker.terminate(),
       ref: () => worker.ref(),
@@ -113,6 +116,7 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
     // 'close', not 'exit': it comes after the IPC channel has delivered everything.
     child.on('close', (code, signal) => events.exit(code, signal, undefined));
     return {
+      keepsBuffers: true,
       post: (frame) => void child.send(frame),
       kill: () => void child.kill('SIGKILL'),
       ref: () => {

@@ -17,6 +17,7 @@ import { serialize } from 'node:v8';
 import { CLAIMS, Claim, FnKind, Op, unknownMessage } from './wire.js';
 import { isTypeScript, loadExport, prepareTypeScript } from './load.js';
 import { cloneFailure, serializeError } from './errors.js';
+import { bufferIndexes, restoreBuffers } from './buffers.js';
 
 /**
  * @typedef {import('../protocol.ts').BatchMsg} BatchMsg
@@ -278,7 +279,8 @@ async function initialize(message) {
  * @returns {void | Promise<void>}
  */
 function run(message) {
-  const [, id, key, args, seq] = message;
+  const [, id, key, args, seq, buffers] = message;
+  restoreBuffers(/** @type {unknown[]} */ (args), buffers);
   const loaded = fns[key];
   const start = performance.now();
   const task = begin(id, loaded);
@@ -331,6 +333,7 @@ function reply(id, seq, value, start) {
   try {
     const moved = transferListOf(value);
     if (moved) post([Op.Ok, id, /** @type {{ value: unknown }} */ (value).value, ms], moved);
+    else if (port && Buffer.isBuffer(value)) post([Op.Ok, id, value, ms, true]);
     else post([Op.Ok, id, value, ms]);
   } catch (error) {
     post([Op.Err, id, cloneFailure('The result', error), ms]);
@@ -364,7 +367,8 @@ function fail(id, seq, loaded, error, start) {
  * @returns {void | Promise<void>}
  */
 function runBatch(message) {
-  const [, id, key, items, seq] = message;
+  const [, id, key, items, seq, buffers] = message;
+  restoreBuffers(/** @type {unknown[]} */ (items), buffers);
   const loaded = fns[key];
   /** @type {Batch} */
   const batch = { id, seq, key, items, loaded, start: performance.now(), values: new Array(items.length), errors: null };
@@ -419,8 +423,9 @@ function finishBatch({ id, seq, values, errors, start }) {
       (transfer ??= []).push(...moved);
     }
   }
+  const buffers = port ? bufferIndexes(values) : undefined;
   try {
-    post([Op.BatchDone, id, values, errors, ms], transfer);
+    post(buffers ? [Op.BatchDone, id, values, errors, ms, buffers] : [Op.BatchDone, id, values, errors, ms], transfer);
   } catch {
     // Some value (or error field) cannot be cloned: find which, and fail only those items.
     for (let i = 0; i < values.length; i++) {
@@ -432,7 +437,7 @@ function finishBatch({ id, seq, values, errors, start }) {
         (errors ??= [])[i] = cloneFailure(`The result of item ${i}`, error);
       }
     }
-    post([Op.BatchDone, id, values, errors, ms]);
+    post(buffers ? [Op.BatchDone, id, values, errors, ms, buffers] : [Op.BatchDone, id, values, errors, ms]);
   }
   answered(seq);
 }
