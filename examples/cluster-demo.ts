@@ -12,8 +12,7 @@
  * Options: --records N (default 8000), --threads N per host (default 1: two hosts on a 2-CPU box).
  * Needs redis-server (`apt-get install -y redis-server`), bullmq and ioredis (dev dependencies).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +24,7 @@ import { RedisPool } from 'rxjs-pools/redis';
 import { mapStream, parseNdjson, splitLines, stringifyNdjson } from '../src/streams/index.ts';
 import { startRedis, type RedisServer } from '../scripts/redis-server.ts';
 import { repo, startHost, stopAllHosts, type Host } from '../scripts/worker-hosts.ts';
+import { digest, feed } from './etl-data.ts';
 import { enrich, type Transaction } from './etl-tasks.ts';
 
 const { values } = parseArgs({ options: { records: { type: 'string' }, threads: { type: 'string' } } });
@@ -37,65 +37,6 @@ if (!(Number.isInteger(records) && records > 0 && Number.isInteger(threads) && t
 
 const enrichOnHost = task<typeof enrich>(new URL('./etl-tasks.ts', import.meta.url), 'enrich');
 const dir = mkdtempSync(join(tmpdir(), 'rxjs-pools-cluster-'));
-
-// ── the feed: the same seeded card transactions as examples/etl-feed.ts ─────────────────────────
-
-const MERCHANTS = [
-  ['Blue Bottle Coffee', '5814'], ['Shell', '5541'], ['Amazon Marketplace', '5999'], ['Uber', '4121'],
-  ['Steam Games', '5816'], ['Whole Foods', '5411'], ['Delta Air Lines', '3058'], ['Apple Store', '5732'],
-] as const;
-const COUNTRIES = ['US', 'US', 'US', 'GB', 'DE', 'FR', 'JP', 'CA', 'BR', 'SE', 'CH', 'NG'];
-const CURRENCY: Record<string, string> = { US: 'USD', CA: 'USD', GB: 'GBP', JP: 'JPY', CH: 'CHF', SE: 'SEK', BR: 'USD', NG: 'USD' };
-const CHANNELS = ['pos', 'web', 'app'] as const;
-
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function* feed(n: number): Generator<string> {
-  const rand = random(42);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
-  const start = Date.parse('2026-11-25T00:00:00Z');
-  let chunk = '';
-  for (let i = 1; i <= n; i++) {
-    const [merchant, mcc] = pick(MERCHANTS);
-    const country = pick(COUNTRIES);
-    const tx: Transaction = {
-      id: `tx_${String(i).padStart(7, '0')}`,
-      ts: new Date(start + i * 1_370 + Math.floor(rand() * 1000)).toISOString(),
-      card: `4${String(Math.floor(rand() * 1e15)).padStart(15, '0')}`,
-      account: `AC${1000 + Math.floor(rand() * 9000)}`,
-      merchant,
-      mcc,
-      amount: Math.round((rand() < 0.9 ? rand() * 120 : rand() * 4000) * 100) / 100,
-      currency: CURRENCY[country] ?? 'EUR',
-      country,
-      ip: `${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`,
-      channel: pick(CHANNELS),
-    };
-    chunk += `${JSON.stringify(tx)}\n`;
-    if (chunk.length > 16_384) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
-}
-
-function digest(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-}
 
 // ── what this demo starts, and stops whatever happens ───────────────────────────────────────────
 
