@@ -24,7 +24,6 @@ import {
   BrokenPoolError,
   DataCloneError,
   PoolShutdownError,
-  RecursivePoolError,
   TaskTimeoutError,
   WorkerCrashedError,
 } from '../errors.ts';
@@ -32,15 +31,19 @@ import { Deadline } from './Deadline.ts';
 import { Definitions, type Definition } from './definitions.ts';
 import { Job, JobPhase, JobQueue, type Settle } from './Job.ts';
 import { mapPool } from './map.ts';
-import { expectDuration, type ResolvedPoolOptions } from './options.ts';
+import { checkSubmitOptions, type ResolvedPoolOptions } from './options.ts';
 import { Outbox } from './Outbox.ts';
+import { AbortWatch } from './signals.ts';
+import { Tally } from './Tally.ts';
+import { refuseRecursivePool } from './worker-flag.ts';
 import { batchingFor, depthFor, measure, stallMs } from './pipeline.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from './Pool.ts';
 import { CLAIMS, Claim, Op, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
+import { asBuffer, bufferIndexes, restoreBuffers } from './worker/buffers.js';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { describe } from './task.ts';
 import { workerEntry, type Spawn } from './transport.ts';
-import { SlotPhase, WorkerSlot } from './WorkerSlot.ts';
+import { DefState, SlotPhase, WorkerSlot } from './WorkerSlot.ts';
 
 /** A worker asked to exit that is still alive after this long is stopped. */
 const EXIT_GRACE_MS = 2_000;
@@ -64,8 +67,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   readonly #queue = new JobQueue();
   readonly #defs = new Definitions();
   readonly #outbox = new Outbox((slot, message, error) => this.#cloneFailed(slot, message, error));
-  /** One abort listener per signal, however many jobs share it; its jobs are cancelled in one pass. */
-  readonly #bySignal = new Map<AbortSignal, { readonly jobs: Set<Job>; readonly listener: () => void }>();
+  readonly #signals = new AbortWatch((jobs, reason) => {
+    const error = new AbortError('The task was aborted', { cause: reason });
+    for (const job of jobs) this.#cancel(job, error, true);
+  });
   readonly #initDef: Definition | undefined;
   #nextId = 1;
   #state: 'open' | 'closing' | 'broken' = 'open';
@@ -75,24 +80,13 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #firstStartupFailure: unknown;
   #stealTimer: Deadline | null = null;
   #pumpQueued = false;
-  #completed = 0;
-  #failed = 0;
-  #cancelled = 0;
-  #busyTime = 0;
+  readonly #tally = new Tally();
   readonly #createdAt = performance.now();
   #exited: Promise<void> | undefined;
   #resolveExited: (() => void) | undefined;
 
   protected constructor(kind: string, options: ResolvedPoolOptions, spawn: Spawn) {
-    const importing = (globalThis as Record<PropertyKey, unknown>)[Symbol.for('rxjs-pools.importing')];
-    if (importing) {
-      throw new RecursivePoolError(
-        `A ${kind} was created while a pool worker was importing the task module ${String(importing)}, so every ` +
-          `worker would start a pool of its own. Create pools only in code that runs in your main program: keep ` +
-          `tasks in a module that does not create pools, or guard the creation with \`if (!isPoolWorker())\` ` +
-          `(from rxjs-pools) — Node's version of Python's \`if __name__ == "__main__":\``,
-      );
-    }
+    refuseRecursivePool(kind);
     this.#kind = kind;
     this.#options = options;
     this.#spawn = spawn;
@@ -208,12 +202,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       workers,
       busy,
       queued: this.#queue.size,
-      completed: this.#completed,
-      failed: this.#failed,
-      cancelled: this.#cancelled,
-      busyTime: this.#busyTime,
+      completed: this.#tally.completed,
+      failed: this.#tally.failed,
+      cancelled: this.#tally.cancelled,
+      busyTime: this.#tally.busyTime,
       uptime,
-      utilization: uptime > 0 ? Math.min(1, this.#busyTime / (this.maxWorkers * uptime)) : 0,
+      utilization: uptime > 0 ? Math.min(1, this.#tally.busyTime / (this.maxWorkers * uptime)) : 0,
     };
   }
 
@@ -234,40 +228,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     if (signal?.aborted) throw new AbortError('The task was aborted before it was submitted', { cause: signal.reason });
     const job = new Job(this.#nextId++, def, payload, batch, settle, timeout ?? this.#options.taskTimeout, transfer, signal);
-    if (signal) this.#watch(signal, job);
+    if (signal) this.#signals.watch(signal, job);
     this.#queue.push(job);
     this.#pump();
     return (reason?: unknown) => {
       if (job.pending) this.#cancel(job, new AbortError('The task was cancelled', { cause: reason }), false);
     };
-  }
-
-  /** One listener per signal: aborting it cancels all of its jobs in one pass, then dispatches once. */
-  #watch(signal: AbortSignal, job: Job): void {
-    let entry = this.#bySignal.get(signal);
-    if (!entry) {
-      const jobs = new Set<Job>();
-      const listener = () => {
-        this.#bySignal.delete(signal);
-        const error = new AbortError('The task was aborted', { cause: signal.reason });
-        for (const aborted of jobs) this.#cancel(aborted, error, true);
-      };
-      entry = { jobs, listener };
-      this.#bySignal.set(signal, entry);
-      signal.addEventListener('abort', listener, { once: true });
-    }
-    entry.jobs.add(job);
-  }
-
-  #unwatch(job: Job): void {
-    const signal = job.signal!;
-    const entry = this.#bySignal.get(signal);
-    if (!entry) return;
-    entry.jobs.delete(job);
-    if (entry.jobs.size === 0) {
-      this.#bySignal.delete(signal);
-      signal.removeEventListener('abort', entry.listener);
-    }
   }
 
   // ── dispatch ──────────────────────────────────────────────────────────────────────────────────
@@ -320,12 +286,15 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     job.seq = slot.sent++;
     slot.inflight.push(job);
     if (!slot.defs[job.def.key]) {
-      slot.defs[job.def.key] = 1;
+      slot.defs[job.def.key] = job.def.module ? DefState.Loading : DefState.Loaded;
       this.#outbox.post(slot, job.def.message);
     }
     // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
     if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
-    this.#outbox.post(slot, [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq] as ToWorker, job.transfer);
+    const buffers = slot.transport.keepsBuffers ? undefined : bufferIndexes(job.payload);
+    const message = [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq] as unknown[];
+    if (buffers) message.push(buffers);
+    this.#outbox.post(slot, message as unknown as ToWorker, job.transfer);
     slot.tasks += job.size;
     if (slot.tasks >= this.#options.maxTasksPerWorker) this.#drain(slot);
     if (slot.inflight.length === 1) {
@@ -348,12 +317,18 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const job = slot.inflight[0];
     if (!job) return;
     if (job.phase === JobPhase.Held) {
-      if (slot.transport.claims) return this.#kill(slot);
+      if (slot.transport.claims) return this.#stillRunning(slot, job) ? this.#kill(slot) : undefined; // Done: its answer is on its way
       const bound = Math.max(HELD_HEAD_MS, 2 * (job.def.itemMs ?? 0) * job.size);
       slot.heldTimer = new Deadline(bound, () => this.#kill(slot));
       return;
     }
-    if (slot.phase === SlotPhase.Starting) return;
+    if (slot.phase === SlotPhase.Starting || slot.defs[job.def.key] === DefState.Loading) {
+      // Start-up (the initializer, a module's first import) has a bound of its own, not the task's.
+      slot.startTimer ??= new Deadline(this.#options.startTimeout, () => this.#startTimedOut(slot));
+      return;
+    }
+    slot.startTimer?.clear();
+    slot.startTimer = null;
     slot.headSince = performance.now();
     if (job.timer || job.timeout === Infinity) return;
     const limit = job.timeout * job.size;
@@ -390,11 +365,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       case Op.Cancelled:
         return this.#onDropped(slot, message[1]);
       case Op.Ok:
-        return this.#answer(slot, message[1], message[3], undefined, message[2]);
+        return this.#answer(slot, message[1], message[3], undefined, message[4] ? asBuffer(message[2]) : message[2]);
       case Op.Err:
         return this.#answer(slot, message[1], message[3], deserializeError(message[2]), undefined);
       case Op.BatchDone: {
-        const [, id, values, errors, ms] = message;
+        const [, id, values, errors, ms, buffers] = message;
+        restoreBuffers(values, buffers);
         const result: BatchResult<unknown> = errors ? { values, errors: errors.map((e) => e && deserializeError(e)) } : { values };
         return this.#answer(slot, id, ms, undefined, result);
       }
@@ -404,8 +380,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
             cause: deserializeError(message[1]),
           }),
         );
-      case Op.Uncaught:
-        slot.lastError = deserializeError(message[1] as SerializedError);
+      case Op.Escaped:
+        return this.#onEscaped(slot, deserializeError(message[1]), message[2], message[3]);
+      case Op.Loaded:
+        slot.defs[message[1]] = DefState.Loaded;
+        if (slot.inflight[0]?.def.key === message[1]) this.#startHead(slot);
         return;
       default:
         throw unknownMessage('pool', message);
@@ -415,7 +394,31 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #onReady(slot: WorkerSlot): void {
     if (slot.phase === SlotPhase.Starting) slot.phase = slot.tasks >= this.#options.maxTasksPerWorker ? SlotPhase.Draining : SlotPhase.Ready;
     this.#startupFailures = 0;
+    slot.startTimer?.clear();
+    slot.startTimer = null;
     this.#startHead(slot);
+  }
+
+  /**
+   * An error escaped every task (a throw in a timer, an unhandled rejection). If the task whose
+   * code threw it is still running, that task fails with WorkerCrashedError and its worker is
+   * replaced (its promise may never settle). Otherwise no task is to blame: the error goes to
+   * `onEscapedError`, and the worker, whose state is in doubt, leaves once it is idle.
+   */
+  #onEscaped(slot: WorkerSlot, error: Error, task: { id: number; name: string } | null, running: boolean): void {
+    const index = running && task ? slot.inflight.findIndex((job) => job.id === task.id) : -1;
+    const job = slot.inflight[index];
+    if (job?.pending) {
+      slot.inflight.splice(index, 1);
+      const crash = new WorkerCrashedError(`An error escaped task ${job.def.name} while it ran, so its worker was replaced: ${error.message}`, null, null, {
+        cause: error,
+      });
+      this.#finish(job, crash, undefined);
+      return this.#kill(slot);
+    }
+    this.#options.onEscapedError(error, task?.name);
+    this.#drain(slot);
+    if (slot.inflight.length === 0 && slot.inService) this.#idle(slot);
   }
 
   #answer(slot: WorkerSlot, id: number, ms: number, error: Error | undefined, value: unknown): void {
@@ -424,7 +427,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const job = slot.inflight[index]!;
     if (slot.phase === SlotPhase.Starting) this.#onReady(slot);
     measure(job.def, ms, job.size);
-    this.#busyTime += ms;
+    this.#tally.busyTime += ms;
     // Out of the pipeline first, settled next (its caller may submit more, to this very worker),
     // and only then is the worker's next head started or the worker idled.
     slot.inflight.splice(index, 1);
@@ -458,20 +461,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     job.timer?.clear();
     job.timer = null;
     if (settled) return; // counted and reported when it was held
-    if (job.signal) this.#unwatch(job);
-    if (error instanceof AbortError) {
-      this.#cancelled += job.size;
-    } else if (error) {
-      this.#failed += job.size;
-    } else if (job.batch) {
-      const errors = (value as BatchResult<unknown>).errors;
-      let failed = 0;
-      if (errors) for (const e of errors) if (e) failed++;
-      this.#failed += failed;
-      this.#completed += job.size - failed;
-    } else {
-      this.#completed++;
-    }
+    if (job.signal) this.#signals.unwatch(job.signal, job);
+    this.#tally.count(job.size, job.batch, error, value);
     if (notify) job.settle(error, value);
   }
 
@@ -515,9 +506,15 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     const wasRecalling = job.phase === JobPhase.Recalling;
     this.#hold(job, error, notify);
-    if (index === 0 && slot.phase !== SlotPhase.Starting) return this.#kill(slot);
+    if (index === 0 && slot.phase !== SlotPhase.Starting && this.#stillRunning(slot, job)) return this.#kill(slot);
     if (!slot.transport.claims && !wasRecalling) this.#outbox.post(slot, [Op.Cancel, job.id]);
     if (index === 0) this.#startHead(slot);
+  }
+
+  /** Whether a job that started is still running: a thread's claim cell says so (Done once it answered); a process's head is taken to be. */
+  #stillRunning(slot: WorkerSlot, job: Job): boolean {
+    const claims = slot.transport.claims;
+    return claims === undefined || Atomics.load(claims, job.seq % CLAIMS) !== Claim.Done;
   }
 
   /** Threads: claims a job that has not started, so the worker skips it. False if it started (or on a process). */
@@ -663,9 +660,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     this.#slots.add(slot);
     if (this.#initDef) {
       this.#outbox.post(slot, this.#initDef.message);
-      slot.defs[this.#initDef.key] = 1;
+      slot.defs[this.#initDef.key] = this.#initDef.module ? DefState.Loading : DefState.Loaded;
       this.#outbox.post(slot, [Op.Init, this.#initDef.key, this.#options.initArgs]);
     }
+    slot.startTimer = new Deadline(this.#options.startTimeout, () => this.#startTimedOut(slot));
     return slot;
   }
 
@@ -705,19 +703,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     this.#slots.delete(slot);
     if (diedOnItsOwn) {
       const held = slot.inflight.splice(0);
-      const cause = slot.lastError ?? error;
+      const cause = error;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       if (!wasReady) {
         this.#requeue(held);
-        if (++this.#startupFailures === 1) this.#firstStartupFailure = cause ?? new Error(`The first worker ${how}`);
-        if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
-          this.#break(
-            new BrokenPoolError(
-              `${this.#kind} workers keep dying during start-up (${this.#startupFailures} in a row; the last ${how}), so no more are started`,
-              { cause: this.#firstStartupFailure },
-            ),
-          );
-        }
+        this.#startupFailed(how, cause);
       } else if (held.length > 0) {
         // The first job it held was running; the others never started and go back to the queue.
         // (A Held job at the front was running too: nobody waits for it.)
@@ -735,19 +725,47 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     this.#checkExited();
   }
 
+  /** A worker died or hung before it was ready: after MAX_STARTUP_FAILURES in a row the pool is broken (the first one's cause). */
+  #startupFailed(how: string, cause: unknown): void {
+    if (++this.#startupFailures === 1) this.#firstStartupFailure = cause ?? new Error(`The first worker ${how}`);
+    if (this.#startupFailures < MAX_STARTUP_FAILURES) return;
+    this.#break(
+      new BrokenPoolError(`${this.#kind} workers keep dying during start-up (${this.#startupFailures} in a row; the last ${how}), so no more are started`, {
+        cause: this.#firstStartupFailure,
+      }),
+    );
+  }
+
+  /**
+   * Start-up took longer than `startTimeout`. An initializer that never finishes breaks the pool
+   * (every worker would hang the same way); a worker that never came up counts as one that died
+   * during start-up; a module whose import never finishes fails the tasks waiting for it (with
+   * TaskTimeoutError) and costs the worker, so `shutdown` is never held up by it.
+   */
+  #startTimedOut(slot: WorkerSlot): void {
+    slot.startTimer = null;
+    const limit = this.#options.startTimeout;
+    if (slot.phase === SlotPhase.Starting) {
+      if (this.#initDef) {
+        const name = this.#initDef.name;
+        return this.#break(new BrokenPoolError(`The initializer ${name} of ${this.#kind} did not finish within startTimeout (${limit} ms), so no worker can run tasks`));
+      }
+      this.#kill(slot);
+      return this.#startupFailed(`did not start within startTimeout (${limit} ms)`, undefined);
+    }
+    const importing = slot.inflight[0]?.def;
+    if (!importing) return;
+    for (let i = slot.inflight.length - 1; i >= 0; i--) {
+      const job = slot.inflight[i]!;
+      if (job.def !== importing || !job.pending) continue;
+      slot.inflight.splice(i, 1);
+      const message = `Task ${importing.name} could not start: importing its module did not finish within startTimeout (${limit} ms); its worker was replaced`;
+      this.#finish(job, new TaskTimeoutError(message, limit), undefined);
+    }
+    this.#kill(slot);
+  }
+
   #checkExited(): void {
     if (this.#state !== 'open' && this.#slots.size === 0 && this.#queue.size === 0) this.#resolveExited?.();
   }
-}
-
-function checkSubmitOptions(options: SubmitOptions | undefined): { signal?: AbortSignal; timeout?: number; transfer?: TransferListItem[] } {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
-  const { signal, timeout, transfer } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
-  }
-  if (timeout !== undefined) expectDuration('timeout', timeout);
-  if (transfer !== undefined && !Array.isArray(transfer)) throw new TypeError(`Expected \`transfer\` to be an array, got ${describe(transfer)}`);
-  return { signal, timeout, transfer: transfer as TransferListItem[] | undefined };
 }

@@ -17,6 +17,8 @@ export interface Transport {
   kill(): void;
   /** Threads: the claims array shared with the worker (see WorkerBoot). */
   readonly claims?: Int32Array;
+  /** Whether a Buffer arrives as a Buffer (V8 serialisation, processes) or as a plain Uint8Array (structured clone, threads). */
+  readonly keepsBuffers: boolean;
   /** A busy worker keeps the process alive; an idle one must not. */
   ref(): void;
   unref(): void;
@@ -67,10 +69,17 @@ function refusedFlags(error: unknown): Set<string> | undefined {
   return list ? new Set(list.split(', ')) : undefined;
 }
 
-export function threadTransport(options: { resourceLimits?: ResourceLimits | undefined }): Spawn {
+/** Where a worker's stdout goes (PoolOptions.stdout). */
+type Stdout = 'inherit' | 'stderr' | 'ignore';
+
+export function threadTransport(options: { resourceLimits?: ResourceLimits | undefined; stdout: Stdout }): Spawn {
   return (boot, events) => {
     const claims = new Int32Array(new SharedArrayBuffer(CLAIMS * Int32Array.BYTES_PER_ELEMENT));
-    const worker = startThread({ workerData: { ...boot, claims }, resourceLimits: options.resourceLimits });
+    const own = options.stdout !== 'inherit';
+    const worker = startThread({ workerData: { ...boot, claims }, resourceLimits: options.resourceLimits, stdout: own });
+    // A thread's stdout is a stream in this thread: to stderr (not ended with it), or drained.
+    if (options.stdout === 'stderr') worker.stdout.pipe(process.stderr, { end: false });
+    else if (options.stdout === 'ignore') worker.stdout.resume();
     let error: Error | undefined;
     worker.on('message', events.message);
     worker.on('error', (e: Error) => (error ??= e));
@@ -78,6 +87,7 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
     worker.on('exit', (code) => events.exit(code, null, error));
     return {
       claims,
+      keepsBuffers: false,
       post: (frame, transfer) => worker.postMessage(frame, transfer),
       kill: () => void worker.terminate(),
       ref: () => worker.ref(),
@@ -87,7 +97,7 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
 }
 
 /** `execArgv` is passed as is: ProcessPool's default is already `inheritableExecArgv()`. */
-export function processTransport(options: { execArgv: readonly string[]; env: Readonly<Record<string, string | undefined>> }): Spawn {
+export function processTransport(options: { execArgv: readonly string[]; env: Readonly<Record<string, string | undefined>>; stdout: Stdout }): Spawn {
   return (boot, events) => {
     // The child's watchdog (worker/watchdog.js) compares its parent with this pid.
     const child = fork(fileURLToPath(entry), [JSON.stringify(boot), String(process.pid)], {
@@ -95,7 +105,8 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
       env: options.env as NodeJS.ProcessEnv,
       // 'advanced' is V8 serialisation: the same types as structured clone (Map, Set, typed arrays…).
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 1 of the child: ours, our stderr (fd 2), or nothing.
+      stdio: ['ignore', options.stdout === 'inherit' ? 'inherit' : options.stdout === 'stderr' ? 2 : 'ignore', 'inherit', 'ipc'],
     });
     child.on('message', events.message as (message: unknown) => void);
     child.on('error', (error: Error) => {
@@ -118,6 +129,7 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
       else events.exit(code, signal, undefined);
     });
     return {
+      keepsBuffers: true,
       post: (frame) => {
         if (frame.some((message) => message[0] === Op.Exit)) dismissed = true;
         child.send(frame);

@@ -50,6 +50,24 @@ export function executorSuite(name: 'ThreadPool' | 'ProcessPool'): void {
       expect(echoed.date).toBeInstanceOf(Date);
     });
 
+    test('a Buffer argument, batch item or result arrives as a Buffer on both pools (nested ones: see the README)', async () => {
+      await using pool = new Pool({ maxWorkers: 1 });
+      expect(await pool.submit((b: Buffer) => b.toString('utf8'), [Buffer.from('hi')])).toBe('hi');
+      const made = await pool.submit((s: string) => Buffer.from(s), ['back']);
+      expect(Buffer.isBuffer(made)).toBe(true);
+      expect(made.toString()).toBe('back');
+      const items = [Buffer.from('a'), new Uint8Array([98]), Buffer.from('c')];
+      const out: unknown[] = [];
+      for await (const y of pool.map((b: Uint8Array) => (Buffer.isBuffer(b) ? `Buffer ${b.toString()}` : `Uint8Array ${b[0]}`), items, { chunksize: 3 })) out.push(y);
+      expect(out).toEqual(['Buffer a', 'Uint8Array 98', 'Buffer c']); // a plain Uint8Array stays one
+      const results: unknown[] = [];
+      for await (const y of pool.map((s: string) => Buffer.from(s), ['x', 'y'], { chunksize: 2 })) results.push(y);
+      expect(results.every((r) => Buffer.isBuffer(r))).toBe(true);
+      // Nested inside another value: a Buffer on processes (V8 serialisation), a Uint8Array on threads.
+      const nested = await pool.submit((o: { b: Uint8Array }) => Buffer.isBuffer(o.b), [{ b: Buffer.from('n') }]);
+      expect(nested).toBe(name === 'ProcessPool');
+    });
+
     test('inline functions: method shorthand and async work, sent once per worker', async () => {
       await using pool = new Pool({ maxWorkers: 1 });
       const methods = { triple(n: number) { return n * 3; }, async later(n: number) { return n + 1; } };
