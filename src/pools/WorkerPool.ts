@@ -650,6 +650,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         {
           message: (message) => this.#onMessage(slot, message),
           exit: (code, signal, error) => this.#onExit(slot, code, signal, error),
+          closed: () => {
+            // Forgotten only once nothing of it is left in this process (shutdown waits for that).
+            this.#slots.delete(slot);
+            this.#checkExited();
+          },
         },
       );
     } catch (error) {
@@ -700,7 +705,6 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const wasReady = slot.phase !== SlotPhase.Starting;
     slot.phase = SlotPhase.Gone;
     slot.clearTimers();
-    this.#slots.delete(slot);
     if (diedOnItsOwn) {
       const held = slot.inflight.splice(0);
       const cause = error;
@@ -722,7 +726,6 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       }
     }
     this.#pump();
-    this.#checkExited();
   }
 
   /** A worker died or hung before it was ready: after MAX_STARTUP_FAILURES in a row the pool is broken (the first one's cause). */

@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import { inheritableExecArgv } from './exec-argv.ts';
-import { CLAIMS, Op, type Frame, type FromWorker, type WorkerBoot } from './protocol.ts';
+import { CLAIMS, type Frame, type FromWorker, type WorkerBoot } from './protocol.ts';
 
 export interface Transport {
   /** Posts a frame. Throws (synchronously, nothing sent) when something in it cannot be cloned. */
@@ -28,6 +28,8 @@ export interface TransportEvents {
   message(message: FromWorker): void;
   /** Called once, after every message the worker sent has been delivered. */
   exit(code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): void;
+  /** Called once, after `exit`, when the worker's last handle in this process has closed. */
+  closed(): void;
 }
 
 export type Spawn = (boot: WorkerBoot, events: TransportEvents) => Transport;
@@ -84,7 +86,10 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
     worker.on('message', events.message);
     worker.on('error', (e: Error) => (error ??= e));
     // Node emits 'exit' after the messages the worker posted before dying (checked on Node 20).
-    worker.on('exit', (code) => events.exit(code, null, error));
+    worker.on('exit', (code) => {
+      events.exit(code, null, error);
+      events.closed();
+    });
     return {
       claims,
       keepsBuffers: false,
@@ -112,32 +117,25 @@ export function processTransport(options: { execArgv: readonly string[]; env: Re
     child.on('error', (error: Error) => {
       // A child that never started emits 'error' and no 'close'. Other errors are posts to a child
       // that is already dying (EPIPE, channel closed): its exit says what happened, not them.
-      if (child.pid === undefined) events.exit(null, null, error);
+      if (child.pid === undefined) {
+        events.exit(null, null, error);
+        events.closed();
+      }
     });
-    // Asked to go (Exit posted, or killed): the pool has taken this worker out of service already.
-    let dismissed = false;
-    // 'close', not 'exit': it comes after the IPC channel has delivered everything. By then the
-    // process handle and the channel's pipe have been closed, but their close callbacks run in a
-    // later phase of the event loop, and until they do both still count as active handles
-    // (ProcessWrap, PipeWrap). Two turns of the loop pass that phase, whichever phase 'close' came
-    // in. A worker the pool dismissed is reported only then, so that `await pool.shutdown()`
-    // resolves with no handle of the pool open (issue 12). One that died on its own is reported at
-    // once: until the pool hears of it, it may still hand that worker a task, which would then be
-    // blamed for a crash it never saw.
+    // 'close', not 'exit': it comes after the IPC channel has delivered everything, so the pool
+    // hears of the death at once (it must hand that worker no more tasks). By then the process
+    // handle and the channel's pipe are closed, but their close callbacks run in a later phase of
+    // the event loop, and until they do both still count as active handles (ProcessWrap,
+    // PipeWrap): two turns of the loop pass that phase, whichever phase 'close' came in, so
+    // `await pool.shutdown()` resolves with no handle of the pool open.
     child.on('close', (code, signal) => {
-      if (dismissed) setImmediate(() => setImmediate(() => events.exit(code, signal, undefined)));
-      else events.exit(code, signal, undefined);
+      events.exit(code, signal, undefined);
+      setImmediate(() => setImmediate(events.closed));
     });
     return {
       keepsBuffers: true,
-      post: (frame) => {
-        if (frame.some((message) => message[0] === Op.Exit)) dismissed = true;
-        child.send(frame);
-      },
-      kill: () => {
-        dismissed = true;
-        child.kill('SIGKILL');
-      },
+      post: (frame) => void child.send(frame),
+      kill: () => void child.kill('SIGKILL'),
       ref: () => {
         child.ref();
         child.channel?.ref();
