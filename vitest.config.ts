@@ -8,6 +8,7 @@ export default defineConfig({
       { find: /^rxjs-pools$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
       { find: /^rxjs-pools\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
       { find: /^rxjs-pools\/pools$/, replacement: fileURLToPath(new URL('./src/pools/index.ts', import.meta.url)) },
+      { find: /^rxjs-pools\/redis$/, replacement: fileURLToPath(new URL('./src/redis/index.ts', import.meta.url)) },
       { find: /^rxjs-pools\/adapters$/, replacement: fileURLToPath(new URL('./src/adapters/index.ts', import.meta.url)) },
     ],
   },

@@ -11,8 +11,7 @@
  * Options: --records N (default 8000), --threads N (default: the CPUs available), --keep (keep the
  * output files).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +22,7 @@ import { map } from 'rxjs';
 import { ThreadPool, mapOnPool, task } from 'rxjs-pools';
 import { poolStats, type PoolStatsSample } from '../src/stats/index.ts';
 import { mapStream, parseNdjson, pipeThroughOperator, splitLines, stringifyNdjson } from '../src/streams/index.ts';
+import { digest, feed } from './etl-data.ts';
 import { enrich, type Transaction } from './etl-tasks.ts';
 
 const { values } = parseArgs({ options: { records: { type: 'string' }, threads: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -36,63 +36,6 @@ if (!(Number.isInteger(records) && records > 0 && Number.isInteger(threads) && t
 const enrichOnWorker = task<typeof enrich>(new URL('./etl-tasks.ts', import.meta.url), 'enrich');
 const warmUp = task<() => boolean>(new URL('./etl-tasks.ts', import.meta.url), 'ready');
 const dir = mkdtempSync(join(tmpdir(), 'rxjs-pools-etl-'));
-
-// ── the feed: realistic card transactions, as NDJSON text arriving in chunks ─────────────────────
-
-const MERCHANTS = [
-  ['Blue Bottle Coffee', '5814'],
-  ['Shell', '5541'],
-  ['Amazon Marketplace', '5999'],
-  ['Uber', '4121'],
-  ['Steam Games', '5816'],
-  ['Whole Foods', '5411'],
-  ['Delta Air Lines', '3058'],
-  ['Apple Store', '5732'],
-] as const;
-const COUNTRIES = ['US', 'US', 'US', 'GB', 'DE', 'FR', 'JP', 'CA', 'BR', 'SE', 'CH', 'NG'];
-const CURRENCY: Record<string, string> = { US: 'USD', CA: 'USD', GB: 'GBP', JP: 'JPY', CH: 'CHF', SE: 'SEK', BR: 'USD', NG: 'USD' };
-const CHANNELS = ['pos', 'web', 'app'] as const;
-
-/** Seeded PRNG (mulberry32): the same feed every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The feed as NDJSON text in ~16 KiB chunks, the way a file or socket delivers it. */
-function* feed(n: number): Generator<string> {
-  const rand = random(42);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
-  const start = Date.parse('2026-11-25T00:00:00Z');
-  let chunk = '';
-  for (let i = 1; i <= n; i++) {
-    const [merchant, mcc] = pick(MERCHANTS);
-    const country = pick(COUNTRIES);
-    const tx: Transaction = {
-      id: `tx_${String(i).padStart(7, '0')}`,
-      ts: new Date(start + i * 1_370 + Math.floor(rand() * 1000)).toISOString(),
-      card: `4${String(Math.floor(rand() * 1e15)).padStart(15, '0')}`,
-      account: `AC${1000 + Math.floor(rand() * 9000)}`,
-      merchant,
-      mcc,
-      amount: Math.round((rand() < 0.9 ? rand() * 120 : rand() * 4000) * 100) / 100,
-      currency: CURRENCY[country] ?? 'EUR',
-      country,
-      ip: `${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`,
-      channel: pick(CHANNELS),
-    };
-    chunk += `${JSON.stringify(tx)}\n`;
-    if (chunk.length > 16_384) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
-}
 
 // ── the three pipelines ─────────────────────────────────────────────────────────────────────────
 
@@ -158,16 +101,6 @@ async function onPool(label: string, work: (pool: ThreadPool, out: string) => Pr
   // Utilization over the timed run: busy time / (workers × elapsed).
   const busy = pool.stats.busyTime - (first?.busyTime ?? 0);
   return { seconds, utilization: Math.min(1, busy / (threads * seconds * 1000)) };
-}
-
-function digest(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
 }
 
 const row = (label: string, seconds: number, extra = '') =>

@@ -16,6 +16,10 @@
  *   unsubscribe  mapOnPool on the shared pool over interval(0), cut by take(50) with tasks in flight
  *   overflow   a 5,000-value synchronous burst into mapOnPool with maxBuffered 64 and a drop policy
  *   sigkill    (processes) a child killed from outside while it runs a task
+ *   parent-death  (processes) a parent — a user script with a ProcessPool and the CLI with
+ *              --processes 2 by turns — whose two children spin in synchronous code is killed once
+ *              they have reported in, by SIGTERM, SIGINT, SIGHUP, SIGKILL and an uncaught exception
+ *              in turn (ten rounds cover every pairing); both children must be gone within 5 s
  * Every task and item is checked: it settles once, with its own result or its own error.
  *
  * Exit code 0 when nothing was lost or wrong, every fault was survived, no worker is left, and RSS
@@ -34,6 +38,7 @@ import {
   task,
   type WorkerPool,
 } from '../src/index.ts';
+import { DEATHS, diedAsTold, kill, reap, startDoomed, untilGone, type ParentKind } from '../test/faults/fixtures/doomed.ts';
 import { childPids, describeChild, esbuildZombies, openRendezvous, prng, type Rendezvous } from '../test/faults/fixtures/harness.ts';
 import type * as Tasks from '../test/faults/fixtures/tasks.ts';
 import { verdict } from '../test/faults/fixtures/verdict.ts';
@@ -61,7 +66,11 @@ const echo = task<typeof Tasks.echo>(tasksUrl, 'echo');
 
 const HANG_TIMEOUT = 300;
 const ROUND_DEADLINE = 60_000;
-type FaultName = 'throw' | 'reject' | 'exit' | 'async-throw' | 'hang' | 'error-record' | 'stream-crash' | 'unsubscribe' | 'sigkill';
+/** A parent's children must be gone this soon after it died (the watchdog looks every 500 ms). */
+const ORPHANS_GONE_WITHIN = 5_000;
+/** A parent's children must have reported in this soon (within the round's deadline). */
+const PARENT_DEADLINE = ROUND_DEADLINE - ORPHANS_GONE_WITHIN - 5_000;
+type FaultName = 'throw' | 'reject' | 'exit' | 'async-throw' | 'hang' | 'error-record' | 'stream-crash' | 'unsubscribe' | 'sigkill' | 'parent-death';
 
 const report = {
   seed,
@@ -71,6 +80,10 @@ const report = {
   itemsChecked: 0,
   dropped: 0,
   rounds: {} as Record<string, number>,
+  /** Parent-death rounds by `<script|cli> <how>`, and the slowest time until every child was gone. */
+  parentDeaths: {} as Record<string, number>,
+  slowestOrphanMs: 0,
+  orphansLeft: 0,
   problems: [] as string[],
   problemCount: 0,
 };
@@ -270,7 +283,8 @@ async function runLane(lane: Lane, end: number): Promise<void> {
     ['unsubscribe', unsubscribeRound],
     ['overflow', overflowRound],
   ];
-  if (lane.name === 'processes') rounds.push(['sigkill', sigkillRound]);
+  // Parent death last: a parent under tsx and two children start each time, the costliest round.
+  if (lane.name === 'processes') rounds.push(['sigkill', sigkillRound], ['parent-death', parentDeathRound]);
   for (let i = 0; performance.now() < end; i++) {
     const [name, round] = rounds[i % rounds.length]!;
     try {
@@ -280,6 +294,32 @@ async function runLane(lane: Lane, end: number): Promise<void> {
       problem(`${lane.name} ${name}: ${(error as Error).stack ?? String(error)}`);
     }
   }
+}
+
+/** Parent death: a parent whose children spin, killed one way; both children must be gone. */
+async function parentDeath(rv: Rendezvous, kind: ParentKind, how: (typeof DEATHS)[number], prefix: string): Promise<void> {
+  const doomed = await startDoomed(kind, rv, prefix, 2, PARENT_DEADLINE);
+  try {
+    const exit = await kill(doomed, how);
+    const gone = await untilGone(doomed.pids, ORPHANS_GONE_WITHIN);
+    const died = diedAsTold(how, exit, doomed.stderr());
+    if (!died) problem(`parent death: the ${kind} parent did not die of ${how}: ${JSON.stringify(exit)} ${doomed.stderr().slice(-500)}`);
+    if (gone.left.length > 0) problem(`parent death: ${kind} killed by ${how}: children still running ${ORPHANS_GONE_WITHIN} ms later: ${gone.left.join('; ')}`);
+    report.orphansLeft += gone.left.length;
+    report.slowestOrphanMs = Math.max(report.slowestOrphanMs, Math.round(gone.ms));
+    report.parentDeaths[`${kind} ${how}`] = (report.parentDeaths[`${kind} ${how}`] ?? 0) + 1;
+    faults(['parent-death'], died && gone.left.length === 0);
+  } finally {
+    reap(doomed.pids);
+  }
+}
+
+let parentRounds = 0;
+
+/** One parent per round, the way of dying and the kind of parent taken in turn. */
+function parentDeathRound(lane: Lane): Promise<void> {
+  const i = parentRounds++;
+  return parentDeath(lane.rv, i % 2 === 0 ? 'script' : 'cli', DEATHS[i % DEATHS.length]!, `parent-${i}`);
 }
 
 // ── main ────────────────────────────────────────────────────────────────────────────────────────
@@ -352,6 +392,7 @@ async function main(): Promise<number> {
       `  items checked: ${report.itemsChecked.toLocaleString('en')} (plus ${report.dropped.toLocaleString('en')} dropped and reported by overflow policies)`,
       `  problems (lost, duplicated or wrong): ${report.problemCount}`,
       ...report.problems.map((p) => `    ${p.split('\n')[0]}`),
+      `  parent deaths: ${Object.entries(report.parentDeaths).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}; children left running: ${report.orphansLeft}; slowest until all gone: ${report.slowestOrphanMs} ms`,
       `  child processes left: ${leftChildren}`,
       `  esbuild zombies left by tsx in worker threads (known issue, see README): ${esbuildZombies()}`,
       `  RSS: start ${rss.startMb} MiB, end ${rss.endMb} MiB, peak ${rss.peakMb} MiB; quarter medians ${rss.quarterMediansMb.join(' / ')} MiB (${rss.samples} samples)`,

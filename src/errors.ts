@@ -5,12 +5,20 @@
  * failure of the task itself (a task's own errors arrive with their own name and class).
  */
 
+/**
+ * Marks an error the library raised (in this realm or in a worker, whichever copy of the library
+ * made it), so that only such errors are rebuilt as the library's classes when they cross a
+ * worker boundary: a task's own error named `AbortError` stays the task's.
+ */
+const RAISED_BY_POOL = Symbol.for('rxjs-pools.error');
+
 /** Base class of the errors raised by the pools and operators themselves. */
 export class PoolError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     // `name` as an own property, so it survives logging and structured clone.
     Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
+    Object.defineProperty(this, RAISED_BY_POOL, { value: true });
   }
 }
 
@@ -99,3 +107,16 @@ export class RecursivePoolError extends PoolError {}
 
 /** An argument or a result could not be copied to or from the worker (structured clone). */
 export class DataCloneError extends PoolError {}
+
+/**
+ * A `RedisPool` job stalled more than `maxStalledCount` times: the worker hosts that took it kept
+ * dying (or losing their lock) while they ran it, so BullMQ gave up on it.
+ */
+export class WorkerLostError extends PoolError {
+  /** The BullMQ job that was lost. */
+  readonly jobId: string;
+  constructor(message: string, jobId: string, options?: ErrorOptions) {
+    super(message, options);
+    this.jobId = jobId;
+  }
+}

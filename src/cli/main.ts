@@ -6,10 +6,10 @@
 
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BrokenPoolError, PoolError } from '../errors.ts';
 import { ProcessPool } from '../pools/ProcessPool.ts';
 import { ThreadPool } from '../pools/ThreadPool.ts';
@@ -64,6 +64,10 @@ Options:
                         fails the records of its message
   --unordered           Write each result as soon as it is ready instead of in input order
   --timeout <ms>        Fail a record whose task runs longer than this (its worker is replaced)
+  --redis <url>         Run the records on the worker hosts of a RedisPool instead (start them with
+                        rxjs-pools worker --redis <url> --queue <name>; needs bullmq and ioredis).
+                        The module must be under the working directory, the hosts' code root
+  --queue <name>        The queue of --redis
   --progress            Show a progress line on stderr (default: only when stderr is a terminal)
   --no-progress         Never show it
   -h, --help            Show this help
@@ -78,6 +82,9 @@ Exit status:
   0  every record was processed
   1  at least one record failed
   2  usage error, or the run could not proceed (module or export not found, input unreadable)
+
+Commands:
+  rxjs-pools worker --redis <url> --queue <name>   a worker host for RedisPool (--help for more)
 
 Examples:
   rxjs-pools map ./enrich.mjs enrich events.ndjson > enriched.ndjson
@@ -96,6 +103,8 @@ interface Args {
   readonly ordered: boolean;
   readonly timeout: number | undefined;
   readonly progress: boolean | undefined;
+  readonly redis: string | undefined;
+  readonly queue: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -126,6 +135,8 @@ function parse(argv: readonly string[], cwd: string): Args | 'help' | 'version' 
         chunksize: { type: 'string' },
         unordered: { type: 'boolean' },
         timeout: { type: 'string' },
+        redis: { type: 'string' },
+        queue: { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -146,6 +157,11 @@ function parse(argv: readonly string[], cwd: string): Args | 'help' | 'version' 
   if (values.threads !== undefined && values.processes !== undefined) throw new UsageError('--threads and --processes exclude each other: pick one');
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress exclude each other');
   const timeout = integer('timeout', values.timeout);
+  if (values.redis !== undefined && values.queue === undefined) throw new UsageError('--redis needs --queue <name>, the queue the worker hosts listen on');
+  if (values.queue !== undefined && values.redis === undefined) throw new UsageError('--queue needs --redis <url>');
+  if (values.redis !== undefined && (values.threads !== undefined || values.processes !== undefined)) {
+    throw new UsageError('--redis runs the records on the worker hosts: --threads and --processes belong to rxjs-pools worker');
+  }
   let moduleUrl: string;
   if (/^[a-z][a-z0-9+.-]+:/i.test(moduleArg)) {
     moduleUrl = new URL(moduleArg).href;
@@ -165,6 +181,8 @@ function parse(argv: readonly string[], cwd: string): Args | 'help' | 'version' 
     ordered: !values.unordered,
     timeout,
     progress: values.progress ? true : values['no-progress'] ? false : undefined,
+    redis: values.redis,
+    queue: values.queue,
   };
 }
 
@@ -188,6 +206,8 @@ function describeError(error: unknown): string {
 
 /** Runs the command; resolves with the exit status. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  // `rxjs-pools worker …`: a RedisPool worker host (loads bullmq and ioredis, so only on demand).
+  if (argv[0] === 'worker') return (await import('./worker.ts')).worker(argv.slice(1), io);
   let args: ReturnType<typeof parse>;
   try {
     args = parse(argv, io.cwd);
@@ -220,13 +240,22 @@ async function run(args: Args, io: Io): Promise<number> {
     input = createReadStream(path);
   }
 
-  const poolOptions = {
-    maxWorkers: args.processes ?? args.threads ?? availableParallelism(),
-    initializer: probeTask,
-    initArgs: [args.moduleUrl, args.exportName],
-    ...(args.timeout === undefined ? {} : { taskTimeout: args.timeout }),
-  };
-  const pool = args.processes !== undefined ? new ProcessPool(poolOptions) : new ThreadPool(poolOptions);
+  let pool: ThreadPool | ProcessPool | import('../redis/RedisPool.ts').RedisPool;
+  if (args.redis !== undefined) {
+    const made = await redisPool(args, io);
+    if (typeof made === 'number') return made;
+    pool = made;
+  } else {
+    const poolOptions = {
+      maxWorkers: args.processes ?? args.threads ?? availableParallelism(),
+      initializer: probeTask,
+      initArgs: [args.moduleUrl, args.exportName],
+      // stdout is the data: what a task prints goes to stderr.
+      stdout: 'stderr' as const,
+      ...(args.timeout === undefined ? {} : { taskTimeout: args.timeout }),
+    };
+    pool = args.processes !== undefined ? new ProcessPool(poolOptions) : new ThreadPool(poolOptions);
+  }
   const fn = task<(record: unknown) => unknown>(args.moduleUrl, args.exportName);
   const progress = new Progress(io.stderr, args.progress ?? io.stderrIsTTY);
   const output = new LineWriter(io.stdout);
@@ -283,8 +312,10 @@ async function run(args: Args, io: Io): Promise<number> {
   }
 
   // Start a worker now, so a module or export that cannot be loaded is reported even for an empty input.
+  // (Worker hosts refuse inline functions: there, a host that cannot load the module says so on
+  // the first record, and that ends the run.)
   let fatal: unknown;
-  const ready = pool.submit(() => 0, []).catch((error: unknown) => void (fatal ??= error));
+  const ready = args.redis !== undefined ? Promise.resolve() : pool.submit(() => 0, []).catch((error: unknown) => void (fatal ??= error));
 
   const write = async (result: Settled<unknown, unknown>, line: number) => {
     if (!result.ok) return report(line, describeError(result.error));
@@ -301,6 +332,10 @@ async function run(args: Args, io: Io): Promise<number> {
   progress.start(pool);
   try {
     for await (const result of mapSettled(pool, fn, records(), { chunksize: args.chunksize, ordered: args.ordered, signal: stop.signal })) {
+      if (!result.ok && args.redis !== undefined && isRefusal(result.error)) {
+        fatal ??= result.error;
+        break;
+      }
       const line = lineOf.get(result.index)!;
       lineOf.delete(result.index);
       await write(result, line);
@@ -325,6 +360,36 @@ async function run(args: Args, io: Io): Promise<number> {
     return EXIT_FATAL;
   }
   return progress.failed > 0 ? EXIT_RECORD_FAILED : EXIT_OK;
+}
+
+/** A worker host's refusal of the task itself (not found, outside its root): no record can run. */
+function isRefusal(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ERR_TASK_NOT_FOUND' || code === 'ERR_TASK_OUTSIDE_ROOT' || code === 'ERR_INLINE_REFUSED';
+}
+
+/** The RedisPool of `map --redis URL --queue NAME`, or an exit status when it cannot be made. */
+async function redisPool(args: Args, io: Io): Promise<import('../redis/RedisPool.ts').RedisPool | number> {
+  const path = args.moduleUrl.startsWith('file:') ? fileURLToPath(args.moduleUrl) : undefined;
+  const rel = path === undefined ? '..' : relative(io.cwd, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    io.stderr.write(
+      `rxjs-pools: with --redis the module must be under the working directory (the code root the worker hosts resolve it under), and ${args.moduleArg} is not\n`,
+    );
+    return EXIT_FATAL;
+  }
+  try {
+    const { RedisPool } = await import('../redis/RedisPool.ts');
+    return new RedisPool({
+      connection: args.redis!,
+      queue: args.queue!,
+      root: io.cwd,
+      ...(args.timeout === undefined ? {} : { taskTimeout: args.timeout }),
+    });
+  } catch (error) {
+    io.stderr.write(`rxjs-pools: ${describeError(error)}\n`);
+    return EXIT_FATAL;
+  }
 }
 
 function fatalMessage(error: unknown, args: Args): string {

@@ -22,9 +22,20 @@ import { expectPool, expectTask, resolveMapOnPoolOptions, type MapOnPoolOptions 
  * ```
  * (See `marbles/` for every scenario as text and as a picture.)
  *
+ * **Shape.** With `concurrency: 1` it emits exactly what `concatMap` over the task would, and with
+ * `ordered: false` exactly what `mergeMap(…, concurrency)` would (the equivalence specs prove both
+ * in virtual time); ordered with `concurrency` above 1 it adds a bounded reorder buffer, which RxJS
+ * lacks. It is written by hand on the window core (`src/pools/window.ts`, shared with `pool.map`
+ * and `mapSettled`) rather than composed from `mergeMap` and `concatMap`: the composition was
+ * measured to lose the tight reorder bound, batching on demand, the overflow policy and fail-fast
+ * cancellation.
+ *
  * **Flow.** Each value goes to a free slot at once, alone (a slot is one batch in flight). Values
  * that arrive while every slot is busy wait in an input buffer; when a slot frees, the next batch
- * takes up to `chunksize` of them — it never waits to fill a batch.
+ * takes up to `chunksize` of them — it never waits to fill a batch. By default the pool decides
+ * both bounds for the task being run (`concurrency` from its `batching` hint, `chunksize: 'auto'`
+ * from the task's measured time): tiny tasks get deep pipelines and big batches, slow ones one
+ * value per batch and about two batches per worker. A `VirtualPool` has no hint: `maxWorkers`, 1.
  *
  * **Order and the memory bound.** With `ordered` (the default) a result that settles before an
  * earlier one waits in a reorder buffer of at most `concurrency` batches; while that buffer is

@@ -42,10 +42,11 @@ import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, P
 import type { RunStreamOptions, StreamControl, StreamFn, StreamOptions, StreamSink, StreamValue } from './Pool.ts';
 import { CLAIMS, Claim, Op, carriesTask, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
 import { openStream, streamPool, type StreamChannel } from './stream.ts';
+import { asBuffer, bufferIndexes, restoreBuffers } from './worker/buffers.js';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { describe } from './task.ts';
 import { workerEntry, type Spawn } from './transport.ts';
-import { SlotPhase, WorkerSlot } from './WorkerSlot.ts';
+import { DefState, SlotPhase, WorkerSlot } from './WorkerSlot.ts';
 
 /** A worker asked to exit that is still alive after this long is stopped. */
 const EXIT_GRACE_MS = 2_000;
@@ -316,15 +317,19 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     job.seq = slot.sent++;
     slot.inflight.push(job);
     if (!slot.defs[job.def.key]) {
-      slot.defs[job.def.key] = 1;
+      slot.defs[job.def.key] = job.def.module ? DefState.Loading : DefState.Loaded;
       this.#outbox.post(slot, job.def.message);
     }
     // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
     if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
-    const message: ToWorker = job.stream
-      ? [Op.Stream, job.id, job.def.key, job.payload, job.seq, job.stream.credit]
-      : [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq];
-    this.#outbox.post(slot, message, job.transfer);
+    const buffers = slot.transport.keepsBuffers ? undefined : bufferIndexes(job.payload);
+    const message = (
+      job.stream
+        ? [Op.Stream, job.id, job.def.key, job.payload, job.seq, job.stream.credit]
+        : [job.batch ? Op.Batch : Op.Run, job.id, job.def.key, job.payload, job.seq]
+    ) as unknown[];
+    if (buffers) message.push(buffers);
+    this.#outbox.post(slot, message as unknown as ToWorker, job.transfer);
     slot.tasks += job.size;
     if (slot.tasks >= this.#options.maxTasksPerWorker) this.#drain(slot);
     if (slot.inflight.length === 1) {
@@ -347,12 +352,18 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const job = slot.inflight[0];
     if (!job) return;
     if (job.phase === JobPhase.Held) {
-      if (slot.transport.claims) return this.#kill(slot);
+      if (slot.transport.claims) return this.#stillRunning(slot, job) ? this.#kill(slot) : undefined; // Done: its answer is on its way
       const bound = Math.max(HELD_HEAD_MS, 2 * (job.def.itemMs ?? 0) * job.size);
       slot.heldTimer = new Deadline(bound, () => this.#kill(slot));
       return;
     }
-    if (slot.phase === SlotPhase.Starting) return;
+    if (slot.phase === SlotPhase.Starting || slot.defs[job.def.key] === DefState.Loading) {
+      // Start-up (the initializer, a module's first import) has a bound of its own, not the task's.
+      slot.startTimer ??= new Deadline(this.#options.startTimeout, () => this.#startTimedOut(slot));
+      return;
+    }
+    slot.startTimer?.clear();
+    slot.startTimer = null;
     slot.headSince = performance.now();
     if (job.timer || job.timeout === Infinity) return;
     const limit = job.timeout * job.size;
@@ -391,15 +402,17 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         return this.#onDropped(slot, message[1]);
       case Op.Yield: {
         const job = slot.inflight.find((j) => j.id === message[1]);
-        if (job?.phase === JobPhase.Sent) job.stream!.receive(message[2]);
-        return;
+        if (job?.phase !== JobPhase.Sent) return; // closing, or its worker was replaced meanwhile
+        restoreBuffers(message[2], message[3]);
+        return job.stream!.receive(message[2]);
       }
       case Op.Ok:
-        return this.#answer(slot, message[1], message[3], undefined, message[2]);
+        return this.#answer(slot, message[1], message[3], undefined, message[4] ? asBuffer(message[2]) : message[2]);
       case Op.Err:
         return this.#answer(slot, message[1], message[3], deserializeError(message[2]), undefined);
       case Op.BatchDone: {
-        const [, id, values, errors, ms] = message;
+        const [, id, values, errors, ms, buffers] = message;
+        restoreBuffers(values, buffers);
         const result: BatchResult<unknown> = errors ? { values, errors: errors.map((e) => e && deserializeError(e)) } : { values };
         return this.#answer(slot, id, ms, undefined, result);
       }
@@ -409,8 +422,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
             cause: deserializeError(message[1]),
           }),
         );
-      case Op.Uncaught:
-        slot.lastError = deserializeError(message[1] as SerializedError);
+      case Op.Escaped:
+        return this.#onEscaped(slot, deserializeError(message[1]), message[2], message[3]);
+      case Op.Loaded:
+        slot.defs[message[1]] = DefState.Loaded;
+        if (slot.inflight[0]?.def.key === message[1]) this.#startHead(slot);
         return;
       default:
         throw unknownMessage('pool', message);
@@ -420,7 +436,31 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   #onReady(slot: WorkerSlot): void {
     if (slot.phase === SlotPhase.Starting) slot.phase = slot.tasks >= this.#options.maxTasksPerWorker ? SlotPhase.Draining : SlotPhase.Ready;
     this.#startupFailures = 0;
+    slot.startTimer?.clear();
+    slot.startTimer = null;
     this.#startHead(slot);
+  }
+
+  /**
+   * An error escaped every task (a throw in a timer, an unhandled rejection). If the task whose
+   * code threw it is still running, that task fails with WorkerCrashedError and its worker is
+   * replaced (its promise may never settle). Otherwise no task is to blame: the error goes to
+   * `onEscapedError`, and the worker, whose state is in doubt, leaves once it is idle.
+   */
+  #onEscaped(slot: WorkerSlot, error: Error, task: { id: number; name: string } | null, running: boolean): void {
+    const index = running && task ? slot.inflight.findIndex((job) => job.id === task.id) : -1;
+    const job = slot.inflight[index];
+    if (job?.pending) {
+      slot.inflight.splice(index, 1);
+      const crash = new WorkerCrashedError(`An error escaped task ${job.def.name} while it ran, so its worker was replaced: ${error.message}`, null, null, {
+        cause: error,
+      });
+      this.#finish(job, crash, undefined);
+      return this.#kill(slot);
+    }
+    this.#options.onEscapedError(error, task?.name);
+    this.#drain(slot);
+    if (slot.inflight.length === 0 && slot.inService) this.#idle(slot);
   }
 
   #answer(slot: WorkerSlot, id: number, ms: number, error: Error | undefined, value: unknown): void {
@@ -510,7 +550,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (job.stream) return this.#close(slot, job, error);
     const wasRecalling = job.phase === JobPhase.Recalling;
     this.#hold(job, error, notify);
-    if (index === 0 && slot.phase !== SlotPhase.Starting) return this.#kill(slot);
+    if (index === 0 && slot.phase !== SlotPhase.Starting && this.#stillRunning(slot, job)) return this.#kill(slot);
     if (!slot.transport.claims && !wasRecalling) this.#outbox.post(slot, [Op.Cancel, job.id]);
     if (index === 0) this.#startHead(slot);
   }
@@ -526,6 +566,12 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     job.timer?.clear();
     job.timer = new Deadline(STREAM_CLOSE_MS, () => this.#kill(slot));
     this.#outbox.post(slot, [Op.Close, job.id]);
+  }
+
+  /** Whether a job that started is still running: a thread's claim cell says so (Done once it answered); a process's head is taken to be. */
+  #stillRunning(slot: WorkerSlot, job: Job): boolean {
+    const claims = slot.transport.claims;
+    return claims === undefined || Atomics.load(claims, job.seq % CLAIMS) !== Claim.Done;
   }
 
   /** Threads: claims a job that has not started, so the worker skips it. False if it started (or on a process). */
@@ -661,6 +707,11 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         {
           message: (message) => this.#onMessage(slot, message),
           exit: (code, signal, error) => this.#onExit(slot, code, signal, error),
+          closed: () => {
+            // Forgotten only once nothing of it is left in this process (shutdown waits for that).
+            this.#slots.delete(slot);
+            this.#checkExited();
+          },
         },
       );
     } catch (error) {
@@ -671,9 +722,10 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     this.#slots.add(slot);
     if (this.#initDef) {
       this.#outbox.post(slot, this.#initDef.message);
-      slot.defs[this.#initDef.key] = 1;
+      slot.defs[this.#initDef.key] = this.#initDef.module ? DefState.Loading : DefState.Loaded;
       this.#outbox.post(slot, [Op.Init, this.#initDef.key, this.#options.initArgs]);
     }
+    slot.startTimer = new Deadline(this.#options.startTimeout, () => this.#startTimedOut(slot));
     return slot;
   }
 
@@ -710,22 +762,13 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     const wasReady = slot.phase !== SlotPhase.Starting;
     slot.phase = SlotPhase.Gone;
     slot.clearTimers();
-    this.#slots.delete(slot);
     if (diedOnItsOwn) {
       const held = slot.inflight.splice(0);
-      const cause = slot.lastError ?? error;
+      const cause = error;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       if (!wasReady) {
         this.#requeue(held);
-        if (++this.#startupFailures === 1) this.#firstStartupFailure = cause ?? new Error(`The first worker ${how}`);
-        if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
-          this.#break(
-            new BrokenPoolError(
-              `${this.#kind} workers keep dying during start-up (${this.#startupFailures} in a row; the last ${how}), so no more are started`,
-              { cause: this.#firstStartupFailure },
-            ),
-          );
-        }
+        this.#startupFailed(how, cause);
       } else if (held.length > 0) {
         // The first job it held was running; the others never started and go back to the queue.
         // (A Held job at the front was running too: nobody waits for it.)
@@ -740,7 +783,46 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       }
     }
     this.#pump();
-    this.#checkExited();
+  }
+
+  /** A worker died or hung before it was ready: after MAX_STARTUP_FAILURES in a row the pool is broken (the first one's cause). */
+  #startupFailed(how: string, cause: unknown): void {
+    if (++this.#startupFailures === 1) this.#firstStartupFailure = cause ?? new Error(`The first worker ${how}`);
+    if (this.#startupFailures < MAX_STARTUP_FAILURES) return;
+    this.#break(
+      new BrokenPoolError(`${this.#kind} workers keep dying during start-up (${this.#startupFailures} in a row; the last ${how}), so no more are started`, {
+        cause: this.#firstStartupFailure,
+      }),
+    );
+  }
+
+  /**
+   * Start-up took longer than `startTimeout`. An initializer that never finishes breaks the pool
+   * (every worker would hang the same way); a worker that never came up counts as one that died
+   * during start-up; a module whose import never finishes fails the tasks waiting for it (with
+   * TaskTimeoutError) and costs the worker, so `shutdown` is never held up by it.
+   */
+  #startTimedOut(slot: WorkerSlot): void {
+    slot.startTimer = null;
+    const limit = this.#options.startTimeout;
+    if (slot.phase === SlotPhase.Starting) {
+      if (this.#initDef) {
+        const name = this.#initDef.name;
+        return this.#break(new BrokenPoolError(`The initializer ${name} of ${this.#kind} did not finish within startTimeout (${limit} ms), so no worker can run tasks`));
+      }
+      this.#kill(slot);
+      return this.#startupFailed(`did not start within startTimeout (${limit} ms)`, undefined);
+    }
+    const importing = slot.inflight[0]?.def;
+    if (!importing) return;
+    for (let i = slot.inflight.length - 1; i >= 0; i--) {
+      const job = slot.inflight[i]!;
+      if (job.def !== importing || !job.pending) continue;
+      slot.inflight.splice(i, 1);
+      const message = `Task ${importing.name} could not start: importing its module did not finish within startTimeout (${limit} ms); its worker was replaced`;
+      this.#finish(job, new TaskTimeoutError(message, limit), undefined);
+    }
+    this.#kill(slot);
   }
 
   #checkExited(): void {

@@ -54,8 +54,6 @@ export class WorkerSlot {
   startTimer: Deadline | null = null;
   /** Held at the head of a process worker: when it is stopped if the worker neither drops nor answers it. */
   heldTimer: Deadline | null = null;
-  /** What it reported before dying (an uncaught error with no task to blame). */
-  lastError: Error | undefined = undefined;
   /** The messages gathered for its next frame (see Outbox). */
   frame: ToWorker[] | null = null;
   frameTransfer: TransferListItem[] | undefined = undefined;

@@ -40,6 +40,32 @@ export interface PoolOptions {
    * @default []
    */
   readonly initArgs?: readonly unknown[];
+  /**
+   * Milliseconds a worker's start-up may take, apart from any task's time: coming up and running
+   * the `initializer`, and each first import of a task module (a module's top level, e.g. a model
+   * it loads). An initializer past it breaks the pool (`BrokenPoolError`); a module import past it
+   * fails the tasks waiting for it with `TaskTimeoutError` and costs the worker. So a slow import
+   * never eats into `taskTimeout`, and one that never finishes fails after this bound instead of
+   * hanging `submit` and `shutdown`.
+   * @default the larger of 10 000 and `taskTimeout` (when set)
+   */
+  readonly startTimeout?: number;
+  /**
+   * Called with an error that escaped every task (a throw in a timer a task left behind, an
+   * unhandled rejection) when no running task is to blame: the task whose code threw it had
+   * already returned, or it cannot be told (then `task` is undefined). No task fails for it; the
+   * worker it happened in is replaced once idle. (An error escaping a task that is still running
+   * fails that task with `WorkerCrashedError`, the error as its cause.)
+   * @default prints a warning (process.emitWarning, type 'EscapedTaskError')
+   */
+  readonly onEscapedError?: (error: Error, task: string | undefined) => void;
+  /**
+   * Where what tasks print to stdout goes: `'inherit'` (this process's stdout), `'stderr'` (keep
+   * stdout for data, as the `rxjs-pools map` command does) or `'ignore'`. Their stderr is always
+   * this process's.
+   * @default 'inherit'
+   */
+  readonly stdout?: 'inherit' | 'stderr' | 'ignore';
 }
 
 /** Options of `ThreadPool`. */
@@ -69,6 +95,9 @@ export interface ProcessPoolOptions extends PoolOptions {
 }
 
 export interface ResolvedPoolOptions {
+  readonly startTimeout: number;
+  readonly onEscapedError: (error: Error, task: string | undefined) => void;
+  readonly stdout: 'inherit' | 'stderr' | 'ignore';
   readonly maxWorkers: number;
   readonly taskTimeout: number;
   readonly maxTasksPerWorker: number;
@@ -94,7 +123,7 @@ export function expectDuration(name: string, value: unknown): number {
 
 const MAX_LIMIT_MB = 2 ** 20;
 
-const COMMON = ['maxWorkers', 'taskTimeout', 'maxTasksPerWorker', 'idleTimeout', 'initializer', 'initArgs'] as const;
+const COMMON = ['maxWorkers', 'taskTimeout', 'maxTasksPerWorker', 'idleTimeout', 'initializer', 'initArgs', 'startTimeout', 'onEscapedError', 'stdout'] as const;
 /** The option names `ThreadPool` takes (the operators use it to split their options). */
 export const THREAD_POOL_OPTIONS: readonly (keyof ThreadPoolOptions)[] = [...COMMON, 'resourceLimits'];
 /** The option names `ProcessPool` takes (the operators use it to split their options). */
@@ -128,7 +157,21 @@ function resolveCommon(options: PoolOptions): ResolvedPoolOptions {
   if (options.initArgs !== undefined && initializer === undefined) {
     throw new TypeError('`initArgs` was given without an `initializer` to receive them');
   }
-  return { maxWorkers, taskTimeout, maxTasksPerWorker, idleTimeout, initializer, initArgs };
+  const startTimeout =
+    options.startTimeout === undefined ? Math.max(10_000, taskTimeout === Infinity ? 0 : taskTimeout) : expectDuration('startTimeout', options.startTimeout);
+  const onEscapedError = options.onEscapedError ?? warnEscaped;
+  if (typeof onEscapedError !== 'function') throw new TypeError(`Expected \`onEscapedError\` to be a function, got ${describe(onEscapedError)}`);
+  const stdout = options.stdout ?? 'inherit';
+  if (!['inherit', 'stderr', 'ignore'].includes(stdout)) {
+    throw new TypeError(`Expected \`stdout\` to be 'inherit', 'stderr' or 'ignore', got ${describe(stdout)}`);
+  }
+  return { maxWorkers, taskTimeout, maxTasksPerWorker, idleTimeout, initializer, initArgs, startTimeout, onEscapedError, stdout };
+}
+
+/** The default of `onEscapedError`: never silent. */
+function warnEscaped(error: Error, task: string | undefined): void {
+  const where = task === undefined ? 'a pool worker (no task can be blamed)' : `task ${task} after it returned`;
+  process.emitWarning(`An error escaped ${where}: ${error.name}: ${error.message}`, { type: 'EscapedTaskError', detail: error.stack });
 }
 
 function expectObject(what: string, value: unknown): asserts value is object {

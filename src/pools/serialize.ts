@@ -23,6 +23,8 @@ export interface SerializedError {
   errors?: SerializedError[];
   /** Set when the task threw something that is not an Error: the value itself. */
   thrown?: { value: unknown };
+  /** Raised by the library (a `PoolError`), not by the task: only then is it rebuilt as one of the library's classes. */
+  pool?: true;
 }
 
 const BUILTINS = [AggregateError, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError] as const;
@@ -36,8 +38,9 @@ export function deserializeError(s: SerializedError): Error {
   } else if (s.base === 'AggregateError') {
     error = new AggregateError((s.errors ?? []).map(deserializeError), s.message);
   } else {
-    // Our own errors (a RecursivePoolError raised while a worker imported a module) keep their class.
-    const Own = (errors as Record<string, unknown>)[s.name];
+    // The library's own errors (a RecursivePoolError raised while a worker imported a module, a
+    // DataCloneError) keep their class; a task's error never becomes one by its name alone.
+    const Own = s.pool ? (errors as Record<string, unknown>)[s.name] : undefined;
     const Ctor = typeof Own === 'function' && Own.prototype instanceof Error ? (Own as new (m: string) => Error) : (BY_BASE[s.base] ?? Error);
     error = Reflect.construct(Ctor, [s.message]) as Error;
   }

@@ -17,6 +17,8 @@ export interface Transport {
   kill(): void;
   /** Threads: the claims array shared with the worker (see WorkerBoot). */
   readonly claims?: Int32Array;
+  /** Whether a Buffer arrives as a Buffer (V8 serialisation, processes) or as a plain Uint8Array (structured clone, threads). */
+  readonly keepsBuffers: boolean;
   /** A busy worker keeps the process alive; an idle one must not. */
   ref(): void;
   unref(): void;
@@ -26,6 +28,8 @@ export interface TransportEvents {
   message(message: FromWorker): void;
   /** Called once, after every message the worker sent has been delivered. */
   exit(code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): void;
+  /** Called once, after `exit`, when the worker's last handle in this process has closed. */
+  closed(): void;
 }
 
 export type Spawn = (boot: WorkerBoot, events: TransportEvents) => Transport;
@@ -67,17 +71,28 @@ function refusedFlags(error: unknown): Set<string> | undefined {
   return list ? new Set(list.split(', ')) : undefined;
 }
 
-export function threadTransport(options: { resourceLimits?: ResourceLimits | undefined }): Spawn {
+/** Where a worker's stdout goes (PoolOptions.stdout). */
+type Stdout = 'inherit' | 'stderr' | 'ignore';
+
+export function threadTransport(options: { resourceLimits?: ResourceLimits | undefined; stdout: Stdout }): Spawn {
   return (boot, events) => {
     const claims = new Int32Array(new SharedArrayBuffer(CLAIMS * Int32Array.BYTES_PER_ELEMENT));
-    const worker = startThread({ workerData: { ...boot, claims }, resourceLimits: options.resourceLimits });
+    const own = options.stdout !== 'inherit';
+    const worker = startThread({ workerData: { ...boot, claims }, resourceLimits: options.resourceLimits, stdout: own });
+    // A thread's stdout is a stream in this thread: to stderr (not ended with it), or drained.
+    if (options.stdout === 'stderr') worker.stdout.pipe(process.stderr, { end: false });
+    else if (options.stdout === 'ignore') worker.stdout.resume();
     let error: Error | undefined;
     worker.on('message', events.message);
     worker.on('error', (e: Error) => (error ??= e));
     // Node emits 'exit' after the messages the worker posted before dying (checked on Node 20).
-    worker.on('exit', (code) => events.exit(code, null, error));
+    worker.on('exit', (code) => {
+      events.exit(code, null, error);
+      events.closed();
+    });
     return {
       claims,
+      keepsBuffers: false,
       post: (frame, transfer) => worker.postMessage(frame, transfer),
       kill: () => void worker.terminate(),
       ref: () => worker.ref(),
@@ -87,24 +102,38 @@ export function threadTransport(options: { resourceLimits?: ResourceLimits | und
 }
 
 /** `execArgv` is passed as is: ProcessPool's default is already `inheritableExecArgv()`. */
-export function processTransport(options: { execArgv: readonly string[]; env: Readonly<Record<string, string | undefined>> }): Spawn {
+export function processTransport(options: { execArgv: readonly string[]; env: Readonly<Record<string, string | undefined>>; stdout: Stdout }): Spawn {
   return (boot, events) => {
-    const child = fork(fileURLToPath(entry), [JSON.stringify(boot)], {
+    // The child's watchdog (worker/watchdog.js) compares its parent with this pid.
+    const child = fork(fileURLToPath(entry), [JSON.stringify(boot), String(process.pid)], {
       execArgv: [...options.execArgv],
       env: options.env as NodeJS.ProcessEnv,
       // 'advanced' is V8 serialisation: the same types as structured clone (Map, Set, typed arrays…).
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 1 of the child: ours, our stderr (fd 2), or nothing.
+      stdio: ['ignore', options.stdout === 'inherit' ? 'inherit' : options.stdout === 'stderr' ? 2 : 'ignore', 'inherit', 'ipc'],
     });
     child.on('message', events.message as (message: unknown) => void);
     child.on('error', (error: Error) => {
       // A child that never started emits 'error' and no 'close'. Other errors are posts to a child
       // that is already dying (EPIPE, channel closed): its exit says what happened, not them.
-      if (child.pid === undefined) events.exit(null, null, error);
+      if (child.pid === undefined) {
+        events.exit(null, null, error);
+        events.closed();
+      }
     });
-    // 'close', not 'exit': it comes after the IPC channel has delivered everything.
-    child.on('close', (code, signal) => events.exit(code, signal, undefined));
+    // 'close', not 'exit': it comes after the IPC channel has delivered everything, so the pool
+    // hears of the death at once (it must hand that worker no more tasks). By then the process
+    // handle and the channel's pipe are closed, but their close callbacks run in a later phase of
+    // the event loop, and until they do both still count as active handles (ProcessWrap,
+    // PipeWrap): two turns of the loop pass that phase, whichever phase 'close' came in, so
+    // `await pool.shutdown()` resolves with no handle of the pool open.
+    child.on('close', (code, signal) => {
+      events.exit(code, signal, undefined);
+      setImmediate(() => setImmediate(events.closed));
+    });
     return {
+      keepsBuffers: true,
       post: (frame) => void child.send(frame),
       kill: () => void child.kill('SIGKILL'),
       ref: () => {

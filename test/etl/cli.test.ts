@@ -48,6 +48,25 @@ describe('rxjs-pools map, end to end', () => {
     expect(run.stdout).toBe(ndjson(records.map(enriched)));
   });
 
+  test("a task's console.log goes to stderr: stdout holds the records only (threads and processes)", { timeout: 20_000 }, async () => {
+    const records = transactions(30);
+    for (const runtime of ['--threads', '--processes']) {
+      const run = await runCli(['map', tasksPath, 'chatty', runtime, '2'], { input: ndjson(records) });
+      expect(run.code).toBe(EXIT_OK);
+      expect(run.stdout).toBe(ndjson(records));
+      const printed = run.stderr.trim().split('\n').sort();
+      expect(printed).toEqual(records.flatMap((r) => [`processing record ${r.id}`, `raw write for ${r.id}`]).sort());
+    }
+  });
+
+  test('a task module whose top-level await never settles: exit 2 after the start-up bound, even with --timeout (no hang)', { timeout: 30_000 }, async () => {
+    const endless = join(repo, 'test/faults/fixtures/modules/endless-import.mjs');
+    const run = await runCli(['map', endless, 'never', '--threads', '1', '--timeout', '500'], { input: ndjson(transactions(3)) });
+    expect(run.code).toBe(EXIT_FATAL);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/did not finish within startTimeout \(10000 ms\)/);
+  });
+
   test('reports invalid lines and task errors with their line numbers, in line order, and exits 1', { timeout: 20_000 }, async () => {
     const lines = [
       JSON.stringify({ id: 1, qty: 1, price: 2 }), // 1

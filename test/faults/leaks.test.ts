@@ -8,10 +8,10 @@
 import { getEventListeners } from 'node:events';
 import { from, lastValueFrom, range, toArray } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import { AbortError, flatMapOnPool, mapOnPool, mapOnProcesses, mapOnThreads, task } from '../../src/index.ts';
+import { AbortError, ProcessPool, TaskTimeoutError, flatMapOnPool, mapOnPool, mapOnProcesses, mapOnThreads, task } from '../../src/index.ts';
 import { openGate } from '../fixtures/gate.ts';
 import type * as StreamTasks from '../fixtures/stream-tasks.mjs';
-import { NOTHING_LEFT, fixture, openRendezvous, outcome, rejection, runScript, runtimes, t, track, within } from './fixtures/harness.ts';
+import { NOTHING_LEFT, fixture, openRendezvous, outcome, rejection, runScript, runtimes, t, track, until, within } from './fixtures/harness.ts';
 
 const DEADLINE = 20_000;
 const square = (n: number) => n * n;
@@ -251,3 +251,22 @@ test('a script that uses both pools and every operator, with faults, and never c
   });
   console.log(`forgets-shutdown.ts exited by itself with code 0 in ${Math.round(run.ms)} ms`);
 }, 40_000);
+
+test('ProcessPool: right after `await pool.shutdown()` no process handle (ProcessWrap) or pipe (PipeWrap) of the pool is active, whether its workers left by themselves or were killed', async () => {
+  const watched = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap' || r === 'PipeWrap').sort();
+  // An earlier test's spawned script may still be closing its handle: start from a quiet state.
+  await until(() => !watched().includes('ProcessWrap'), 5_000, 'earlier child processes to close');
+  const before = watched(); // the test runner's own pipes
+  const graceful = new ProcessPool({ maxWorkers: 2 });
+  const running = Promise.all([graceful.submit(t.echo, [1]), graceful.submit(t.echo, [2])]);
+  expect(watched().length).toBeGreaterThanOrEqual(before.length + 2); // the check sees a live pool's handles …
+  expect(await running).toEqual([1, 2]);
+  await graceful.shutdown();
+  expect(watched()).toEqual(before); // … and none once shutdown has resolved: not one turn of the loop later
+  const killed = new ProcessPool({ maxWorkers: 1 });
+  const hung = killed.submit(t.blockForever, [], { timeout: 200 }); // the last exit is a kill
+  hung.catch(() => {});
+  await killed.shutdown({ cancelPending: true });
+  expect(await rejection(hung)).toBeInstanceOf(TaskTimeoutError);
+  expect(watched()).toEqual(before);
+}, DEADLINE);

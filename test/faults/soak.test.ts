@@ -32,7 +32,7 @@ describe('the RSS verdict', () => {
   });
 });
 
-test('npm run soak -- --minutes 1: both runtimes, random faults; nothing lost, every fault survived, RSS flat, nothing left', async () => {
+test('npm run soak -- --minutes 1: both runtimes, random faults, parents killed while their children spin; nothing lost, every fault survived, no orphan, RSS flat, nothing left', async () => {
   const run = await runScript(new URL('../../scripts/soak.ts', import.meta.url), ['--minutes', '1'], 150_000);
   expect(run.killed).toBe(false);
   const line = run.stdout.split('\n').find((l) => l.startsWith('SOAK_RESULT '));
@@ -46,6 +46,10 @@ test('npm run soak -- --minutes 1: both runtimes, random faults; nothing lost, e
   expect((result.injected.exit ?? 0) + (result.injected['async-throw'] ?? 0) + (result.injected.hang ?? 0)).toBeGreaterThan(0);
   expect(result.itemsChecked).toBeGreaterThan(10_000);
   expect(result.leftChildren).toBe(0);
+  // Parent deaths (issue 12): as many as the minute allows, the ways of dying taken in turn (each
+  // way for each kind of parent is in parent-death.test.ts); every child gone, each parent died as told.
+  expect(result.injected['parent-death']).toBeGreaterThan(0);
+  expect(result.orphansLeft).toBe(0);
   expect(result.rss.flat, result.rss.reason).toBe(true);
   expect(result.ok).toBe(true);
   expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });

@@ -221,5 +221,8 @@ describe.each([
     await using pool = make({ maxWorkers: 1 });
     const got = await collect(pool.stream(t.buffers, [3, 4]));
     expect(got.map((b) => [...new Uint8Array(b)])).toEqual([[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]]);
+    // A Buffer argument, and Buffers yielded, arrive as Buffers on threads as on processes.
+    const lines = await collect(pool.stream(function* (text: Buffer) { for (const line of text.toString('utf8').split('\n')) yield Buffer.from(line); }, [Buffer.from('ab\ncd')]));
+    expect(lines.map((b) => [Buffer.isBuffer(b), b.toString('utf8')])).toEqual([[true, 'ab'], [true, 'cd']]);
   });
 });

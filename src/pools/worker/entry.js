@@ -9,6 +9,7 @@
  * vitest) compiles nothing: tsx is registered only for a TypeScript task module (./load.js).
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
@@ -17,6 +18,8 @@ import { CLAIMS, Claim, FnKind, Op, unknownMessage } from './wire.js';
 import { isTypeScript, loadExport, prepareTypeScript } from './load.js';
 import { cloneFailure, serializeError } from './errors.js';
 import { createStreams } from './stream.js';
+import { bufferIndexes, restoreBuffers } from './buffers.js';
+import { startWatchdog } from './watchdog.js';
 
 /**
  * @typedef {import('../protocol.ts').BatchMsg} BatchMsg
@@ -43,6 +46,7 @@ import { createStreams } from './stream.js';
 /**
  * @typedef {object} Batch
  * @property {number} id
+ * @property {number} seq
  * @property {number} key
  * @property {readonly unknown[]} items
  * @property {Loaded | undefined} loaded
@@ -62,11 +66,48 @@ const SLICE_MS = 1;
 const boot = isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData;
 const claims = boot.claims;
 const port = parentPort;
+
+/**
+ * The task running now, and the one each piece of asynchronous work belongs to: an error that
+ * escapes every task is reported with the task whose code threw it (see `escaped`).
+ * @typedef {{ readonly id: number; readonly name: string }} Running
+ */
+/** @type {AsyncLocalStorage<Running>} */
+const context = new AsyncLocalStorage();
+/** @type {Running | null} */
+let current = null;
+
+/**
+ * A process's answers can still be queued in its IPC channel (a large answer fills the pipe):
+ * `process.exit` in a task must not lose them, so the exit waits until every answer is written,
+ * and nothing is posted after it (the task that exited never answers: the pool blames it alone).
+ * @type {number | undefined}
+ */
+let exitCode;
+let unsent = 0;
+const reallyExit = process.exit.bind(process);
+const onSent = () => {
+  if (--unsent === 0 && exitCode !== undefined) reallyExit(exitCode);
+};
+const send = /** @type {NonNullable<typeof process.send>} */ (process.send)?.bind(process);
 // A process has no transfer: what a task marks with transfer() is copied.
 /** @type {(message: FromWorker, transfer?: readonly TransferListItem[]) => void} */
 const post = port
   ? (message, transfer) => port.postMessage(message, transfer)
-  : (message) => void (/** @type {NonNullable<typeof process.send>} */ (process.send))(message);
+  : (message) => {
+      if (exitCode !== undefined) return;
+      unsent++;
+      send(message, undefined, undefined, onSent);
+    };
+if (!port) {
+  process.exit = /** @type {typeof process.exit} */ (
+    (code) => {
+      if (unsent === 0) return reallyExit(code);
+      exitCode = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
+      return /** @type {never} */ (undefined);
+    }
+  );
+}
 /**
  * Whether `value` survives the channel: structured clone for threads, V8 serialisation for processes.
  * @type {(value: unknown) => unknown}
@@ -135,7 +176,7 @@ function onFrame(frame) {
 async function drain() {
   draining = true;
   let sliceStart = performance.now();
-  while (head < inbox.length) {
+  while (head < inbox.length && exitCode === undefined) {
     const message = inbox[head];
     inbox[head++] = null;
     if (message !== null && !initFailed) {
@@ -169,7 +210,7 @@ function handle(message) {
     case Op.Stream:
       // Threads: the pool may have taken this job back (abort, or given to an idle worker).
       if (claims && Atomics.compareExchange(claims, message[4] % CLAIMS, Claim.Free, Claim.Started) !== Claim.Free) return;
-      if (message[0] === Op.Stream) return streams.run(message);
+      if (message[0] === Op.Stream) return context.run(begin(message[1], fns[message[2]]), streams.run, message);
       return message[0] === Op.Run ? run(message) : runBatch(message);
     default:
       throw unknownMessage('worker', message);
@@ -187,8 +228,14 @@ function define(message) {
     return;
   }
   return loadExport(where, name).then(
-    (fn) => void (fns[key] = { fn, name, inline: false }),
-    (/** @type {unknown} */ error) => void (fns[key] = { error, name, inline: false }),
+    (fn) => {
+      fns[key] = { fn, name, inline: false };
+      post([Op.Loaded, key]);
+    },
+    (/** @type {unknown} */ error) => {
+      fns[key] = { error, name, inline: false };
+      post([Op.Loaded, key]);
+    },
   );
 }
 
@@ -241,49 +288,76 @@ async function initialize(message) {
  * @returns {void | Promise<void>}
  */
 function run(message) {
-  const [, id, key, args] = message;
+  const [, id, key, args, seq, buffers] = message;
+  restoreBuffers(/** @type {unknown[]} */ (args), buffers);
   const loaded = fns[key];
   const start = performance.now();
+  const task = begin(id, loaded);
   /** @type {unknown} */
   let value;
   try {
     if (!loaded?.fn) throw loaded?.error ?? new Error(`task ${key} was never defined`);
-    value = loaded.fn(...args);
+    value = context.run(task, loaded.fn, ...args);
   } catch (error) {
-    return fail(id, loaded, error, start);
+    return fail(id, seq, loaded, error, start);
   }
   if (isThenable(value)) {
     return Promise.resolve(value).then(
-      (v) => reply(id, v, start),
-      (/** @type {unknown} */ error) => fail(id, loaded, error, start),
+      (v) => reply(id, seq, v, start),
+      (/** @type {unknown} */ error) => fail(id, seq, loaded, error, start),
     );
   }
-  reply(id, value, start);
+  reply(id, seq, value, start);
+}
+
+/**
+ * Marks a task as the one running (for `escaped`).
+ * @param {number} id
+ * @param {Loaded | undefined} loaded
+ * @returns {Running}
+ */
+function begin(id, loaded) {
+  current = { id, name: loaded?.name || '(anonymous)' };
+  return current;
+}
+
+/**
+ * A task has answered: it is no longer the one running, and (threads) its claim cell says so, so
+ * the pool, withdrawing it meanwhile, waits for the answer instead of stopping this worker.
+ * @param {number} seq
+ */
+function answered(seq) {
+  current = null;
+  if (claims) Atomics.store(claims, seq % CLAIMS, Claim.Done);
 }
 
 /**
  * @param {number} id
+ * @param {number} seq
  * @param {unknown} value
  * @param {number} start
  */
-function reply(id, value, start) {
+function reply(id, seq, value, start) {
   const ms = performance.now() - start;
   try {
     const moved = transferListOf(value);
     if (moved) post([Op.Ok, id, /** @type {{ value: unknown }} */ (value).value, ms], moved);
+    else if (port && Buffer.isBuffer(value)) post([Op.Ok, id, value, ms, true]);
     else post([Op.Ok, id, value, ms]);
   } catch (error) {
     post([Op.Err, id, cloneFailure('The result', error), ms]);
   }
+  answered(seq);
 }
 
 /**
  * @param {number} id
+ * @param {number} seq
  * @param {Loaded | undefined} loaded
  * @param {unknown} error
  * @param {number} start
  */
-function fail(id, loaded, error, start) {
+function fail(id, seq, loaded, error, start) {
   const ms = performance.now() - start;
   const serialized = serializeError(explain(loaded, error));
   try {
@@ -294,6 +368,7 @@ function fail(id, loaded, error, start) {
     serialized.cause = undefined;
     post([Op.Err, id, serialized, ms]);
   }
+  answered(seq);
 }
 
 /**
@@ -301,10 +376,12 @@ function fail(id, loaded, error, start) {
  * @returns {void | Promise<void>}
  */
 function runBatch(message) {
-  const [, id, key, items] = message;
+  const [, id, key, items, seq, buffers] = message;
+  restoreBuffers(/** @type {unknown[]} */ (items), buffers);
+  const loaded = fns[key];
   /** @type {Batch} */
-  const batch = { id, key, items, loaded: fns[key], start: performance.now(), values: new Array(items.length), errors: null };
-  return runItems(batch, 0);
+  const batch = { id, seq, key, items, loaded, start: performance.now(), values: new Array(items.length), errors: null };
+  return context.run(begin(id, loaded), runItems, batch, 0);
 }
 
 /**
@@ -344,7 +421,7 @@ function runItems(batch, i) {
 }
 
 /** @param {Batch} batch */
-function finishBatch({ id, values, errors, start }) {
+function finishBatch({ id, seq, values, errors, start }) {
   const ms = performance.now() - start;
   /** @type {TransferListItem[] | undefined} */
   let transfer;
@@ -355,8 +432,9 @@ function finishBatch({ id, values, errors, start }) {
       (transfer ??= []).push(...moved);
     }
   }
+  const buffers = port ? bufferIndexes(values) : undefined;
   try {
-    post([Op.BatchDone, id, values, errors, ms], transfer);
+    post(buffers ? [Op.BatchDone, id, values, errors, ms, buffers] : [Op.BatchDone, id, values, errors, ms], transfer);
   } catch {
     // Some value (or error field) cannot be cloned: find which, and fail only those items.
     for (let i = 0; i < values.length; i++) {
@@ -368,8 +446,9 @@ function finishBatch({ id, values, errors, start }) {
         (errors ??= [])[i] = cloneFailure(`The result of item ${i}`, error);
       }
     }
-    post([Op.BatchDone, id, values, errors, ms]);
+    post(buffers ? [Op.BatchDone, id, values, errors, ms, buffers] : [Op.BatchDone, id, values, errors, ms]);
   }
+  answered(seq);
 }
 
 /**
@@ -400,7 +479,7 @@ function explain(loaded, error) {
 }
 
 /** Streaming tasks (./stream.js): Stream runs one; Pull and Close reach it (or it, still in the inbox). */
-const streams = createStreams({ post, lookup: (key) => fns[key], fail, cloneCheck, transferListOf });
+const streams = createStreams({ post, lookup: (key) => fns[key], fail, answered, cloneCheck, transferListOf, threads: port !== null });
 
 /**
  * @param {unknown} value
@@ -414,15 +493,20 @@ function isThenable(value) {
   );
 }
 
-process.on('uncaughtException', (error) => {
-  // An async throw that no task awaited: report it, then die (the pool replaces this worker and
-  // fails the task that was running with WorkerCrashedError, this error as its cause).
-  try {
-    post([Op.Uncaught, serializeError(error)]);
-  } finally {
-    process.exit(1);
-  }
-});
+/**
+ * An error that escaped every task: an uncaught exception (a throw in a timer callback) or an
+ * unhandled rejection. It is reported with the task whose code threw it where AsyncLocalStorage
+ * can tell, and whether that task is still running; the worker goes on. The pool fails that task
+ * if it is still running (its worker is replaced: its promise may never settle), and otherwise
+ * reports the error and retires this worker once it is idle, so no other task is blamed.
+ * @param {unknown} error
+ */
+function escaped(error) {
+  const task = context.getStore() ?? null;
+  post([Op.Escaped, serializeError(error), task, task !== null && task === current]);
+}
+process.on('uncaughtException', escaped);
+process.on('unhandledRejection', escaped);
 
 /**
  * Frames that arrived before the worker announced itself (see start), in order; null after.
@@ -461,8 +545,9 @@ async function start(first) {
 if (port) {
   port.on('message', receive);
 } else {
+  // Parent-death detection for a child stuck in synchronous code (./watchdog.js).
+  startWatchdog(Number(process.argv[3]));
   process.on('message', /** @type {(message: unknown) => void} */ (receive));
   // The pool is gone (its process died): nobody will ever read our answers.
   process.on('disconnect', () => exiting || process.exit(0));
-  // Parent-death detection for a child stuck in synchronous code (./watchdog.js) hooks in here.
 }

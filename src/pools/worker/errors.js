@@ -16,6 +16,23 @@ import { inspect } from 'node:util';
 const BUILTINS = [AggregateError, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError];
 const SKIP = new Set(['name', 'message', 'stack', 'cause', 'errors']);
 const MAX_DEPTH = 8;
+/** What ../../errors.ts puts on every error the library raises (whichever copy of it, in whichever realm). */
+const RAISED_BY_POOL = Symbol.for('rxjs-pools.error');
+
+/**
+ * Reads a property of an error that may be a getter that throws: what it threw, as text, then.
+ * Serialising an error must never throw (the task would never be answered).
+ * @param {object} object
+ * @param {PropertyKey} key
+ * @returns {unknown}
+ */
+function read(object, key) {
+  try {
+    return /** @type {Record<PropertyKey, unknown>} */ (object)[key];
+  } catch (thrown) {
+    return `[getter threw: ${thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown)}]`;
+  }
+}
 
 /**
  * Makes anything thrown by a task safe to post.
@@ -34,28 +51,30 @@ export function serializeError(error, depth = 0) {
       thrown: { value: cloneable(error) ? error : inspect(error) },
     };
   }
+  const stack = read(error, 'stack');
   /** @type {SerializedError} */
   const out = {
-    name: String(error.name),
-    message: String(error.message),
-    stack: typeof error.stack === 'string' ? error.stack : undefined,
+    name: String(read(error, 'name')),
+    message: String(read(error, 'message')),
+    stack: typeof stack === 'string' ? stack : undefined,
     base: BUILTINS.find((C) => error instanceof C)?.name ?? 'Error',
     props: undefined,
   };
-  const fields = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (error));
+  if (read(error, RAISED_BY_POOL) === true) out.pool = true;
   for (const key of Object.keys(error)) {
     if (SKIP.has(key)) continue;
-    const value = fields[key];
+    const value = read(error, key);
     (out.props ??= {})[key] = cloneable(value) ? value : inspect(value, { depth: 1 });
   }
-  const code = fields.code;
+  const code = read(error, 'code');
   if (code !== undefined && !(out.props && 'code' in out.props)) (out.props ??= {}).code = code;
   if ('cause' in error && depth < MAX_DEPTH) {
-    const cause = error.cause;
+    const cause = read(error, 'cause');
     out.cause = cause instanceof Error ? serializeError(cause, depth + 1) : { value: cloneable(cause) ? cause : inspect(cause) };
   }
-  if (error instanceof AggregateError && Array.isArray(error.errors) && depth < MAX_DEPTH) {
-    out.errors = error.errors.map((e) => serializeError(e, depth + 1));
+  const list = error instanceof AggregateError ? read(error, 'errors') : undefined;
+  if (Array.isArray(list) && depth < MAX_DEPTH) {
+    out.errors = list.map((e) => serializeError(e, depth + 1));
   }
   return out;
 }
@@ -73,6 +92,7 @@ export function cloneFailure(what, error) {
     stack: undefined,
     base: 'Error',
     props: undefined,
+    pool: true,
   };
 }
 

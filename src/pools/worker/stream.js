@@ -20,6 +20,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Op } from './wire.js';
+import { bufferIndexes, restoreBuffers } from './buffers.js';
 import { cloneFailure } from './errors.js';
 
 /**
@@ -36,9 +37,11 @@ import { cloneFailure } from './errors.js';
  * @typedef {object} StreamHost
  * @property {(message: FromWorker, transfer?: readonly TransferListItem[]) => void} post
  * @property {(key: number) => { fn?: (...args: unknown[]) => unknown, error?: unknown, name: string } | undefined} lookup
- * @property {(id: number, loaded: any, error: unknown, start: number) => void} fail Posts Err for a task's error (as for Run).
+ * @property {(id: number, seq: number, loaded: any, error: unknown, start: number) => void} fail Posts Err for a task's error and marks it answered (as for Run).
+ * @property {(seq: number) => void} answered Marks the task answered (its claim cell, the running task).
  * @property {(value: unknown) => unknown} cloneCheck Throws if `value` cannot travel.
  * @property {(value: unknown) => readonly TransferListItem[] | undefined} transferListOf
+ * @property {boolean} threads A worker thread: Buffers are marked, as structured clone makes them Uint8Arrays (./buffers.js).
  */
 
 /** Values per Yield, at most: past a few hundred a message costs little more per value (and a process fewer syscalls); what grows is the memory a message holds. */
@@ -112,7 +115,7 @@ function kindOf(value) {
  * @param {StreamHost} host
  */
 export function createStreams(host) {
-  const { post, lookup, fail, cloneCheck, transferListOf } = host;
+  const { post, lookup, fail, answered, cloneCheck, transferListOf, threads } = host;
   /** @type {Running | null} */
   let current = null;
 
@@ -135,7 +138,9 @@ export function createStreams(host) {
       const queued = inbox[i];
       if (!queued || queued[0] !== Op.Stream || queued[1] !== id) continue;
       if (message[0] === Op.Pull) {
-        inbox[i] = [Op.Stream, id, queued[2], queued[3], queued[4], queued[5] + message[2]];
+        const patched = /** @type {unknown[]} */ ([...queued]);
+        patched[5] = queued[5] + message[2];
+        inbox[i] = /** @type {StreamMsg} */ (/** @type {unknown} */ (patched));
       } else {
         inbox[i] = null;
         post([Op.Cancelled, id]);
@@ -150,7 +155,8 @@ export function createStreams(host) {
    * @returns {Promise<void>}
    */
   async function run(message) {
-    const [, id, key, args, , credit] = message;
+    const [, id, key, args, seq, credit, buffers] = message;
+    restoreBuffers(/** @type {unknown[]} */ (args), buffers);
     const loaded = lookup(key);
     const stream = new Running(id, credit);
     current = stream;
@@ -181,7 +187,8 @@ export function createStreams(host) {
       batchStart = performance.now();
       nextCheck = 1;
       try {
-        post([Op.Yield, id, values], moved);
+        const marked = threads ? bufferIndexes(values) : undefined;
+        post(marked ? [Op.Yield, id, values, marked] : [Op.Yield, id, values], moved);
       } catch {
         let bad = 0;
         for (; bad < values.length; bad++) {
@@ -256,7 +263,7 @@ export function createStreams(host) {
       } else {
         if (!stream.closed) flush();
         current = null;
-        return fail(id, loaded, error, start + waited);
+        return fail(id, seq, loaded, error, start + waited);
       }
     }
     current = null;
@@ -266,6 +273,7 @@ export function createStreams(host) {
     } else {
       post([Op.Ok, id, undefined, ms]);
     }
+    answered(seq);
   }
 
   return { control, run };

@@ -40,12 +40,18 @@ export const Op = /** @type {const} */ ({
   BatchDone: 13,
   /** The initializer threw: the pool is broken. */
   InitFailed: 14,
-  /** Something escaped every task (an uncaught async throw): the worker exits right after. */
-  Uncaught: 15,
+  /**
+   * An error escaped every task (an uncaught exception or an unhandled rejection): the error, the
+   * task whose code threw it where AsyncLocalStorage can tell (its id and name), and whether that
+   * task is still running. The worker goes on; the pool decides (see WorkerPool #onEscaped).
+   */
+  Escaped: 15,
   /** A task withdrawn by Cancel was dropped before it started. */
   Cancelled: 16,
+  /** A module definition finished importing (well or not): the task's own clock may start. */
+  Loaded: 17,
   /** Values a stream yielded, in order (several per message when they come fast); its end is Ok or Err. */
-  Yield: 17,
+  Yield: 18,
 });
 
 /** How a function travels: an inline function's source text, or a module URL and export name. */
@@ -54,7 +60,7 @@ export const FnKind = /** @type {const} */ ({ Inline: 0, Module: 1 });
 /** Cells in a worker's claims array: more than a worker ever holds (MAX_DEPTH and its phantoms). */
 export const CLAIMS = 256;
 /** The states of a claims cell (see WorkerBoot.claims in ../protocol.ts). */
-export const Claim = /** @type {const} */ ({ Free: 0, Started: 1, Taken: 2 });
+export const Claim = /** @type {const} */ ({ Free: 0, Started: 1, Taken: 2, Done: 3 });
 
 /**
  * Thrown on either side when a message has a tag it does not know: a bug, never ignored.
