@@ -12,10 +12,10 @@
  *        ─► BatchWindow's callback ─► the reorder buffer ─► mapOnPool emits in order
  *
  * Jobs and worker slots each keep their lifecycle in one field (`Job.phase`, `WorkerSlot.phase`),
- * with the transitions here: #send, #requeue, #recall, #hold, #finish for jobs; #startWorker,
+ * with the transitions here: #send, #requeue, #recall, #hold, #close, #finish for jobs; #startWorker,
  * #onReady, #drain, #leave, #kill, #onExit for slots. `pipeline.ts` holds the rules (depth,
  * stealing, batching); `Outbox.ts` the framing; `definitions.ts` the functions; `map.ts` `map`;
- * `stream.ts` streaming tasks (a stream job's credits and values; its close is #close here).
+ * `stream.ts` streaming tasks (a stream job's credits and values).
  */
 
 import type { TransferListItem } from 'node:worker_threads';
@@ -41,7 +41,7 @@ import { batchingFor, depthFor, measure, stallMs } from './pipeline.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from './Pool.ts';
 import type { RunStreamOptions, StreamControl, StreamFn, StreamOptions, StreamSink, StreamValue } from './Pool.ts';
 import { CLAIMS, Claim, Op, carriesTask, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
-import { openStream, streamPool, type StreamChannel } from './stream.ts';
+import { openStream, receive, streamPool, type StreamChannel } from './stream.ts';
 import { asBuffer, bufferIndexes, restoreBuffers } from './worker/buffers.js';
 import { deserializeError, type SerializedError } from './serialize.ts';
 import { describe } from './task.ts';
@@ -135,12 +135,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   }
 
   /**
-   * Runs `fn(...args)` on a worker as a stream: the task is an async generator function (or a
-   * generator function, or returns an (async) iterable), and its values are yielded as it
-   * produces them, never more than `buffersize` ahead of the consumer (credits: see stream.ts).
-   * Lazy: nothing starts before the first `next()`. Leaving the loop early calls the iterator's
-   * `return()` in the worker (its `finally` runs) and the worker serves other tasks; an error,
-   * a crash or a timeout is thrown after every value before it. Bad arguments throw at once.
+   * Runs `fn(...args)`, an async generator function (or one returning an iterable), on a worker
+   * and yields its values as they come, at most `buffersize` ahead of the consumer (stream.ts).
    */
   stream<F extends StreamFn>(fn: Task<F>, args: Parameters<F>, options?: StreamOptions): AsyncGenerator<StreamValue<F>, void, undefined> {
     this.#defs.of(fn); // a bad task throws now, not at the first next()
@@ -400,12 +396,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
         return this.#onReady(slot);
       case Op.Cancelled:
         return this.#onDropped(slot, message[1]);
-      case Op.Yield: {
-        const job = slot.inflight.find((j) => j.id === message[1]);
-        if (job?.phase !== JobPhase.Sent) return; // closing, or its worker was replaced meanwhile
-        restoreBuffers(message[2], message[3]);
-        return job.stream!.receive(message[2]);
-      }
+      case Op.Yield:
+        return receive(slot, message);
       case Op.Ok:
         return this.#answer(slot, message[1], message[3], undefined, message[4] ? asBuffer(message[2]) : message[2]);
       case Op.Err:
@@ -555,11 +547,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     if (index === 0) this.#startHead(slot);
   }
 
-  /**
-   * A stream its consumer left, which may have started: its worker stops pulling, calls the
-   * iterator's `return()` (the task's finally blocks run) and answers, then serves other tasks. One
-   * that does not answer within STREAM_CLOSE_MS (a task that never yields) is stopped.
-   */
+  /** A stream its consumer left: its worker returns the iterator (finally blocks run) and answers, or is stopped after STREAM_CLOSE_MS. */
   #close(slot: WorkerSlot, job: Job, reason: AbortError): void {
     job.phase = JobPhase.Closing;
     job.recallReason = reason;

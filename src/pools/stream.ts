@@ -27,8 +27,9 @@ import { Deadline } from './Deadline.ts';
 import { JobPhase, type Job, type Settle } from './Job.ts';
 import { checkSubmitOptions, expectInteger } from './options.ts';
 import type { Cancel, Pool, StreamControl, StreamFn, StreamOptions, StreamSink, StreamValue, Task } from './Pool.ts';
-import { Op, type ToWorker } from './protocol.ts';
+import { Op, type ToWorker, type YieldMsg } from './protocol.ts';
 import { describe } from './task.ts';
+import { restoreBuffers } from './worker/buffers.js';
 import type { WorkerSlot } from './WorkerSlot.ts';
 
 /** `buffersize` of `pool.stream` and `flatMapOnPool` when none is given: values a task may yield ahead of its consumer. */
@@ -209,6 +210,14 @@ export class StreamChannel {
     }
     return this.#closed;
   }
+}
+
+/** WorkerPool: a Yield from `slot`, for its stream job (dropped if the job is closing, or its worker was replaced meanwhile). */
+export function receive(slot: WorkerSlot, message: YieldMsg): void {
+  const job = slot.inflight.find((j) => j.id === message[1]);
+  if (job?.phase !== JobPhase.Sent || !job.stream) return;
+  restoreBuffers(message[2], message[3]);
+  job.stream.receive(message[2]);
 }
 
 /**
