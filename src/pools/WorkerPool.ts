@@ -40,7 +40,7 @@ import { batchingFor, depthFor, measure, stallMs } from './pipeline.ts';
 import type { AnyFn, BatchCallback, BatchResult, Batching, Cancel, MapOptions, Pool, PoolStats, RunBatchOptions, SubmitOptions, Task } from './Pool.ts';
 import { CLAIMS, Claim, Op, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
 import { asBuffer, bufferIndexes, restoreBuffers } from './worker/buffers.js';
-import { deserializeError, type SerializedError } from './serialize.ts';
+import { deserializeError } from './serialize.ts';
 import { describe } from './task.ts';
 import { workerEntry, type Spawn } from './transport.ts';
 import { DefState, SlotPhase, WorkerSlot } from './WorkerSlot.ts';
