@@ -15,6 +15,9 @@
  *              after emitting exactly the results before it
  *   unsubscribe  mapOnPool on the shared pool over interval(0), cut by take(50) with tasks in flight
  *   overflow   a 5,000-value synchronous burst into mapOnPool with maxBuffered 64 and a drop policy
+ *   cancel     a burst of cancellations: 300 tasks sharing one AbortSignal, aborted once a few have run
+ *              (every task settles once: its own result or AbortError); then a map loop over 2,000
+ *              items left after 10 (what is pending is cancelled in one pass)
  *   sigkill    (processes) a child killed from outside while it runs a task
  *   parent-death  (processes) a parent — a user script with a ProcessPool and the CLI with
  *              --processes 2 by turns — whose two children spin in synchronous code is killed once
@@ -29,6 +32,7 @@
 import { parseArgs } from 'node:util';
 import { from, interval, lastValueFrom, map, range, take, toArray, type Observable } from 'rxjs';
 import {
+  AbortError,
   WorkerCrashedError,
   mapOnPool,
   mapOnProcesses,
@@ -70,7 +74,7 @@ const ROUND_DEADLINE = 60_000;
 const ORPHANS_GONE_WITHIN = 5_000;
 /** A parent's children must have reported in this soon (within the round's deadline). */
 const PARENT_DEADLINE = ROUND_DEADLINE - ORPHANS_GONE_WITHIN - 5_000;
-type FaultName = 'throw' | 'reject' | 'exit' | 'async-throw' | 'hang' | 'error-record' | 'stream-crash' | 'unsubscribe' | 'sigkill' | 'parent-death';
+type FaultName = 'throw' | 'reject' | 'exit' | 'async-throw' | 'hang' | 'error-record' | 'stream-crash' | 'unsubscribe' | 'cancel-burst' | 'sigkill' | 'parent-death';
 
 const report = {
   seed,
@@ -259,6 +263,35 @@ async function overflowRound(lane: Lane): Promise<void> {
   report.dropped += dropped;
 }
 
+async function cancelRound(lane: Lane): Promise<void> {
+  const n = 300;
+  const controller = new AbortController();
+  const settled = Array.from({ length: n }, (_, id) =>
+    lane.pool.submit(chaos, [{ id, kind: 'ok' }], { signal: controller.signal }).then(
+      (out) => ({ id, out, error: undefined }),
+      (error: unknown) => ({ id, out: undefined, error }),
+    ),
+  );
+  await settled[4];
+  controller.abort(new Error('soak: cancel burst'));
+  let fine = true;
+  for (const { id, out, error } of await Promise.all(settled)) {
+    if (out ? out.id !== id : !(error instanceof AbortError)) {
+      fine = false;
+      problem(`${lane.name} cancel: task ${id} settled with ${out ? JSON.stringify(out) : String(error)}`);
+    }
+  }
+  let seen = 0;
+  const inputs = Array.from({ length: 2_000 }, (_, id): Tasks.ChaosJob => ({ id, kind: 'ok' }));
+  for await (const out of lane.pool.map(chaos, inputs)) {
+    if (out.id !== seen) fine = false;
+    if (++seen === 10) break;
+  }
+  if (seen !== 10) fine = false;
+  report.itemsChecked += n + seen;
+  faults(['cancel-burst'], fine);
+}
+
 async function sigkillRound(lane: Lane): Promise<void> {
   const key = `victim-${performance.now()}`;
   const running = lane.pool.submit(helloThenPend, [lane.rv.path, key]).then(
@@ -282,6 +315,7 @@ async function runLane(lane: Lane, end: number): Promise<void> {
     ['crash', crashRound],
     ['unsubscribe', unsubscribeRound],
     ['overflow', overflowRound],
+    ['cancel', cancelRound],
   ];
   // Parent death last: a parent under tsx and two children start each time, the costliest round.
   if (lane.name === 'processes') rounds.push(['sigkill', sigkillRound], ['parent-death', parentDeathRound]);

@@ -43,7 +43,7 @@ import type { RunStreamOptions, StreamControl, StreamFn, StreamOptions, StreamSi
 import { CLAIMS, Claim, Op, carriesTask, unknownMessage, type FromWorker, type ToWorker } from './protocol.ts';
 import { openStream, receive, streamPool, type StreamChannel } from './stream.ts';
 import { asBuffer, bufferIndexes, restoreBuffers } from './worker/buffers.js';
-import { deserializeError, type SerializedError } from './serialize.ts';
+import { deserializeError } from './serialize.ts';
 import { describe } from './task.ts';
 import { workerEntry, type Spawn } from './transport.ts';
 import { DefState, SlotPhase, WorkerSlot } from './WorkerSlot.ts';

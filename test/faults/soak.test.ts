@@ -42,7 +42,7 @@ test('npm run soak -- --minutes 1: both runtimes, random faults, parents killed 
   expect(result.problems).toEqual([]);
   expect(result.faultsSurvived).toBe(result.faultsInjected);
   // Every kind of fault was injected at least once, the costly ones included.
-  for (const kind of ['throw', 'reject', 'error-record', 'stream-crash', 'unsubscribe', 'sigkill']) expect(result.injected[kind]).toBeGreaterThan(0);
+  for (const kind of ['throw', 'reject', 'error-record', 'stream-crash', 'unsubscribe', 'cancel-burst', 'sigkill']) expect(result.injected[kind]).toBeGreaterThan(0);
   expect((result.injected.exit ?? 0) + (result.injected['async-throw'] ?? 0) + (result.injected.hang ?? 0)).toBeGreaterThan(0);
   expect(result.itemsChecked).toBeGreaterThan(10_000);
   expect(result.leftChildren).toBe(0);
