@@ -191,13 +191,36 @@ function fig(R: Results) {
     },
     v: (w: string, s: string, unit: string, pick?: (x: Sample) => unknown) => {
       const x = R.stat(w, s, pick);
-      return x ? `${num(x.median, unit)}${unit === '×' ? '×' : unit === 'x' ? '' : ` ${unit}`}` : '?';
+      return x ? `${num(x.median, unit)}${unit === '×' ? '×' : ` ${unit}`}` : '?';
+    },
+    /** The cold starts (tables 3 and 3b) that bound a seed scenario's overhead, as far as measured ('' if none). */
+    seedCold: (ours: string, py: string) => {
+      const parts = [
+        R.stat('cold-tsx', `${ours}-tsx`) && `${label(ours)} under tsx, 3 workers: ${num(R.stat('cold-tsx', `${ours}-tsx`)!.median, 'ms')} ms`,
+        R.stat('cold-tsx', ours) && `under node, 3 workers: ${num(R.stat('cold-tsx', ours)!.median, 'ms')} ms`,
+        R.stat('cold', py) && `${label(py)}: ${num(R.stat('cold', py)!.median, 'ms')} ms`,
+      ].filter(Boolean);
+      return parts.length ? ` Construction → first result in this run: ${parts.join('; ')}.` : ' This run has no cold start of these systems to compare with (tables 3 and 3b).';
+    },
+    /** A seed row's own start-up: construction → its first result, less the task ('' if not recorded). */
+    seedFirst: (w: string, s: string) => {
+      const task = w === 'seed-threads' ? 1 : 2;
+      const f = R.stat(w, s, (x) => x.extra?.firstS);
+      return f ? ` Its first result came ${f.median.toFixed(3)} s after construction, a ${task} s task: ${((f.median - task) * 1000).toFixed(0)} ms went before the first task ran (median).` : '';
+    },
+    /** How many of these systems' measurements had someone else's load around them ('' if none). */
+    busy: (w: string, ...systems: string[]) => {
+      const xs = systems.flatMap((s) => R.of(w, s)).filter((x) => x.status === 'ok');
+      const noisy = xs.filter((x) => x.noisy);
+      if (!noisy.length) return '';
+      const worst = Math.max(...noisy.map((x) => Math.max(x.load ?? 0, x.loadAfter ?? 0)));
+      return ` Taken while other processes kept the machine over 30 % busy just before or after (up to ${(worst * 100).toFixed(0)} %): ${noisy.length} of the ${xs.length} measurements behind this row.`;
     },
   };
 }
 
 function issue10(R: Results): TargetSection {
-  const { rt, v } = fig(R);
+  const { rt, v, busy, seedCold, seedFirst } = fig(R);
   const rows: TargetRow[] = [];
   // 1. Cold start under tsx (3 workers, construction → first result, the clock inside the child).
   for (const [s, what] of [['ours-thread-submit', 'ThreadPool'], ['ours-process-submit', 'ProcessPool']] as const) {
@@ -206,7 +229,8 @@ function issue10(R: Results): TargetSection {
         `Construction → first result, the clock inside the child: ${v('cold-tsx', `${s}-tsx`, 'ms')} under tsx, ${v('cold-tsx', s, 'ms')} under node; ` +
         `piscina in the same rounds ${rt('cold-tsx', 'piscina-tsx', 'piscina')} (its workers inherit the loader). The library import, before the clock: ` +
         `${v('cold-tsx', `${s}-tsx`, 'ms', (x) => x.extra?.importMs)} under tsx, ${v('cold-tsx', s, 'ms', (x) => x.extra?.importMs)} under node. ` +
-        'Our workers drop the loader flags (src/pools/exec-argv.ts), so the cost is on the main side; where in it this run does not say.',
+        'Our workers drop the loader flags (src/pools/exec-argv.ts), so the cost is on the main side; where in it this run does not say.' +
+        busy('cold-tsx', s, `${s}-tsx`),
       ),
     );
   }
@@ -231,6 +255,7 @@ function issue10(R: Results): TargetSection {
     ['seed-threads', 'py-thread', 4.08, ['ours-thread-map-tsx', 'ours-mapOnThreads-tsx']],
     ['seed-processes', 'py-process-c1', 6.14, ['ours-process-map-tsx', 'ours-mapOnProcesses-tsx']],
   ] as const) {
+    const ideal = w === 'seed-threads' ? 4 : 6;
     for (const s of cands) {
       const target = `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} under tsx within 2 % of Python, ≤ ${bound} s (${short(s.replace(/-tsx$/, ''))})`;
       const r = R.ratio(w, s, py);
@@ -248,43 +273,51 @@ function issue10(R: Results): TargetSection {
         verdict: ok ? `**met** (${((r.median - 1) * 100).toFixed(2)} %)` : `**missed**: ${((r.median - 1) * 100).toFixed(2)} % slower`,
         why: ok
           ? undefined
-          : `The same system under node took ${v(w, node, 's')} in the same rounds (${rt(w, s, node)} of it under tsx; under node ${rt(w, node, py)} Python). ` +
-            `The ideal is ${w === 'seed-threads' ? '4' : '6'} s of task time plus the start of the first worker; a cold start here is ${v('cold-tsx', w === 'seed-threads' ? 'ours-thread-submit-tsx' : 'ours-process-submit-tsx', 'ms')} under tsx (table 3b), against Python's ${v('cold', w === 'seed-threads' ? 'py-thread' : 'py-process-c1', 'ms')}.`,
+          : `${st.median.toFixed(3)} s is ${((st.median - ideal) * 1000).toFixed(0)} ms over the ideal ${ideal} s, Python's ${((pySt.median - ideal) * 1000).toFixed(0)} ms. ` +
+            `The same system under node: ${v(w, node, 's')} (tsx ÷ node ${rt(w, s, node)}, node ÷ Python ${rt(w, node, py)}).` +
+            seedFirst(w, s) +
+            seedCold(w === 'seed-threads' ? 'ours-thread-submit' : 'ours-process-submit', py) +
+            busy(w, s, py),
       });
     }
   }
   // 2. Tiny tasks at defaults.
   rows.push(
     atLeast('Tiny tasks at defaults: mapOnThreads ≥ 4× piscina', R.ratio('overhead', 'ours-mapOnThreads', 'piscina'), 4, 'mapOnThreads (defaults) ÷ piscina', () =>
-      `At concurrency 64 (chunksize 'auto') it is ${rt('overhead', 'ours-mapOnThreads-k64', 'piscina')} piscina, at chunksize 256 ${rt('overhead', 'ours-mapOnThreads-c256', 'piscina')}; ThreadPool.map at its defaults ${rt('overhead', 'ours-thread-map', 'piscina')}. Why the defaults land lower, this run does not say.`,
+      `At concurrency 64 (chunksize 'auto') it is ${rt('overhead', 'ours-mapOnThreads-k64', 'piscina')} piscina, at chunksize 256 ${rt('overhead', 'ours-mapOnThreads-c256', 'piscina')}; ThreadPool.map at its defaults ${rt('overhead', 'ours-thread-map', 'piscina')}. Why the defaults land lower, this run does not say.${busy('overhead', 'ours-mapOnThreads', 'piscina')}`,
     ),
     atLeast('Tiny tasks at defaults: mapOnThreads ≥ 0.75× raw worker_threads pipelined', R.ratio('overhead', 'ours-mapOnThreads', 'raw-thread-pipe'), 0.75, 'mapOnThreads (defaults) ÷ raw pipelined', () =>
-      `Raw pipelined did ${v('overhead', 'raw-thread-pipe', 'tasks/s')}, mapOnThreads ${v('overhead', 'ours-mapOnThreads', 'tasks/s')}; ThreadPool.map at its defaults ${rt('overhead', 'ours-thread-map', 'raw-thread-pipe')} raw pipelined. Why, this run does not say.`,
+      `Raw pipelined did ${v('overhead', 'raw-thread-pipe', 'tasks/s')}, mapOnThreads ${v('overhead', 'ours-mapOnThreads', 'tasks/s')}; ThreadPool.map at its defaults ${rt('overhead', 'ours-thread-map', 'raw-thread-pipe')} raw pipelined. Why, this run does not say.${busy('overhead', 'ours-mapOnThreads', 'raw-thread-pipe')}`,
     ),
     atLeast('Tiny tasks at defaults: mapOnProcesses ≥ 2× workerpool process', R.ratio('overhead', 'ours-mapOnProcesses', 'workerpool-process'), 2, 'mapOnProcesses (defaults) ÷ workerpool process', () =>
-      `ProcessPool.map at its defaults is ${rt('overhead', 'ours-process-map', 'workerpool-process')} workerpool process, the raw pipelined fork ${rt('overhead', 'raw-fork-pipe', 'workerpool-process')}. Why, this run does not say.`,
+      `ProcessPool.map at its defaults is ${rt('overhead', 'ours-process-map', 'workerpool-process')} workerpool process, the raw pipelined fork ${rt('overhead', 'raw-fork-pipe', 'workerpool-process')}. Why, this run does not say.${busy('overhead', 'ours-mapOnProcesses', 'workerpool-process')}`,
     ),
   );
-  const cpuPeers = () =>
-    `Same run: raw worker_threads ${v('cpu', 'raw-thread-1', '×')}, piscina ${v('cpu', 'piscina', '×')}, raw fork ${v('cpu', 'raw-fork-1', '×')}, workerpool process ${v('cpu', 'workerpool-process', '×')}; ` +
-    `64 tasks on 2 workers are 32 waves of ~20 ms, and 1.9 leaves 5 % for dispatch, the main thread and the other processes on this 2-core machine.`;
+  const cpuPeers = (s: string) => () => {
+    const peers = ['raw-thread-1', 'piscina', 'raw-fork-1', 'workerpool-process'].filter((p) => R.stat('cpu', p)).map((p) => `${label(p)} ${v('cpu', p, '×')}`);
+    return (
+      `${peers.length ? `Speedups in the same run: ${peers.join(', ')}. ` : ''}64 tasks on 2 workers are 32 waves of ~20 ms, and 1.9 leaves 5 % for dispatch, the main thread and the other processes on this 2-core machine.` +
+      busy('cpu', s)
+    );
+  };
   for (const s of ['ours-thread-map', 'ours-mapOnThreads', 'ours-process-map', 'ours-mapOnProcesses']) {
     const st = R.stat('cpu', s);
-    rows.push(atLeast(`20 ms CPU task at defaults: speedup ≥ 1.9 (${short(s)})`, st, 1.9, 'speedup over the main thread', cpuPeers));
+    rows.push(atLeast(`20 ms CPU task at defaults: speedup ≥ 1.9 (${short(s)})`, st, 1.9, 'speedup over the main thread', cpuPeers(s)));
   }
   // 3. chunksize 'auto' (the default of both).
   for (const s of ['ours-mapOnThreads', 'ours-thread-map']) {
     rows.push(
       atLeast(`chunksize 'auto' ≥ 40× piscina, tiny tasks (${short(s)})`, R.ratio('overhead', s, 'piscina'), 40, `${label(s)} ÷ piscina`, () =>
         `piscina did ${v('overhead', 'piscina', 'tasks/s')} (issue 4 quotes 34k on its machine), ${label(s)} ${v('overhead', s, 'tasks/s')}; the raw round trip with 64 items a message reaches ${rt('overhead', 'raw-thread-b64', 'piscina')} piscina, and ${label(s)} is ${rt('overhead', s, 'raw-thread-b64')} that. ` +
-        'The timed part is 20,000 items, tens of milliseconds at these rates, so fixed latencies (the first batches while the size is being measured, the last ones draining) weigh; this run does not split them out.',
+        `The timed part is 20,000 items, ${v('overhead', s, 'ms', (x) => x.extra?.ms)} for ${label(s)}; how that time splits (the first batches while 'auto' measures the task, the steady state, the drain), this run does not say.` +
+        busy('overhead', s, 'piscina'),
       ),
     );
   }
   for (const s of ['ours-mapOnThreads', 'ours-thread-map']) {
     rows.push(
       atLeast(`chunksize 'auto' ≥ 2× Python ProcessPool chunksize 256, tiny tasks (${short(s)})`, R.ratio('overhead', s, 'py-process-c256'), 2, `${label(s)} ÷ Python chunksize 256`, () =>
-        `Python's ProcessPoolExecutor at chunksize 256 did ${v('overhead', 'py-process-c256', 'tasks/s')} (one pickle a chunk), ${rt('overhead', 'py-process-c256', 'raw-thread-b64')} the raw worker_threads round trip with 64 items a message; ${label(s)} is ${rt('overhead', s, 'raw-thread-b64')} that raw round trip, so the target needs ours well past it. Where ours spends its time per batch, this run does not say.`,
+        `Python's ProcessPoolExecutor at chunksize 256 did ${v('overhead', 'py-process-c256', 'tasks/s')} (one pickle a chunk), ${rt('overhead', 'py-process-c256', 'raw-thread-b64')} the raw worker_threads round trip with 64 items a message; ${label(s)} is ${rt('overhead', s, 'raw-thread-b64')} that raw round trip, so the target needs ours well past it. Where ours spends its time per batch, this run does not say.${busy('overhead', s, 'py-process-c256')}`,
       ),
     );
   }
@@ -296,25 +329,26 @@ function issue10(R: Results): TargetSection {
     const each = fixed.map((f) => `chunksize ${f.slice(f.lastIndexOf('-c') + 2)} ${v('cpu', f, '×')}`).join(', ');
     rows.push(
       atLeast(`20 ms CPU task: chunksize 'auto' within 5 % of the best fixed chunksize (${short(s)})`, best, 0.95, `'auto' ÷ the round's best of 1, 4, 16`, () =>
-        `Speedups in the same run: 'auto' ${v('cpu', s, '×')}, ${each}. 'auto' sends one item a batch until it has measured the task and for slow ones; whether its first batches or its later sizes cost the difference, this run does not say.`,
+        `Speedups in the same run: 'auto' ${v('cpu', s, '×')}, ${each}. 'auto' sends one item a batch until it has measured the task and for slow ones; whether its first batches or its later sizes cost the difference, this run does not say.${busy('cpu', s, ...fixed)}`,
       ),
     );
   }
   // 4. The operator's per-item path, both unbatched.
   rows.push(
     atLeast('Per item: mapOnThreads concurrency 64, chunksize 1 ≥ 0.8× ThreadPool.map chunksize 1', R.ratio('overhead', 'ours-mapOnThreads-k64-c1', 'ours-thread-map-c1'), 0.8, 'mapOnThreads k64 c1 ÷ ThreadPool.map c1', () =>
-      `mapOnThreads concurrency 64, chunksize 1: ${v('overhead', 'ours-mapOnThreads-k64-c1', 'tasks/s')}; ThreadPool.map chunksize 1: ${v('overhead', 'ours-thread-map-c1', 'tasks/s')} (it keeps up to its read-ahead, 512 items here, in flight against the operator's 64). ` +
-      'The rest is the operator\'s per-item path (a subscriber `next`, the input queue, a batch with its callback and a reorder slot per item); this run measures the gap, not how it splits.',
+      `mapOnThreads concurrency 64, chunksize 1: ${v('overhead', 'ours-mapOnThreads-k64-c1', 'tasks/s')}; ThreadPool.map chunksize 1: ${v('overhead', 'ours-thread-map-c1', 'tasks/s')} (what it has in flight is bounded by its read-ahead, maxWorkers × 256 = 512 items by default, against the operator's 64 batches of one). ` +
+      'What differs besides is the operator\'s per-item path (a subscriber `next`, the input queue, a batch with its callback and a reorder slot per item); this run measures the gap, not how it splits.' +
+      busy('overhead', 'ours-mapOnThreads-k64-c1', 'ours-thread-map-c1'),
     ),
   );
   return { title: 'Issue 10: fast by default', rows };
 }
 
 function issue9(R: Results): TargetSection {
-  const { rt, v } = fig(R);
-  const bull = () => `BullMQ direct did ${v('redis', 'redis-bullmq', 'items/s')} in the same session.`;
+  const { rt, v, busy } = fig(R);
+  const bull = () => `BullMQ direct did ${v('redis', 'redis-bullmq', 'items/s')} in the same session.${busy('redis', 'redis-map')}`;
   const spread = () =>
-    `One host: ${v('redis', 'redis-slow-one', 's', (x) => x.extra?.seconds)}, two: ${v('redis', 'redis-slow-two', 's', (x) => x.extra?.seconds)} for 16 × 200 ms. The hosts share this machine's 2 cores with redis-server and the process that drives the pool; the load during the session is not known (sampled before and after it only).`;
+    `One host: ${v('redis', 'redis-slow-one', 's', (x) => x.extra?.seconds)}, two: ${v('redis', 'redis-slow-two', 's', (x) => x.extra?.seconds)} for 16 × 200 ms. The hosts share this machine's 2 cores with redis-server and the process that drives the pool; the load during the session is not known (sampled before and after it only).${busy('redis', 'redis-slow-one')}`;
   const rows = [
     atLeast('pool.map at defaults ≥ 200k items/s', R.stat('redis', 'redis-map'), 200_000, 'RedisPool pool.map (defaults)', bull, 'items/s'),
     atLeast('mapOnPool at defaults ≥ 200k items/s', R.stat('redis', 'redis-mapOnPool'), 200_000, 'RedisPool mapOnPool (defaults)', bull, 'items/s'),
@@ -349,17 +383,17 @@ function issue13(R: Results): TargetSection {
 }
 
 function issue4(R: Results): TargetSection {
-  const { rt, v } = fig(R);
+  const { rt, v, busy, seedCold, seedFirst } = fig(R);
   const rows: TargetRow[] = [];
   const bq = R.best('overhead', ['ours-mapOnProcesses', 'ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'], 'workerpool-process');
   rows.push(
     atLeast('mapOnProcesses batched ≥ 25× workerpool process', bq?.r, 25, bq ? `${label(bq.s)} ÷ workerpool process` : '', () =>
-      `The raw fork with 64 items a message reaches ${rt('overhead', 'raw-fork-b64', 'workerpool-process')} workerpool process in the same rounds; why ours lands where it does, this run does not say.`,
+      `The raw fork with 64 items a message reaches ${rt('overhead', 'raw-fork-b64', 'workerpool-process')} workerpool process in the same rounds; why ours lands where it does, this run does not say.${busy('overhead', bq?.s ?? 'ours-mapOnProcesses', 'workerpool-process')}`,
     ),
   );
   const coldWhy = () =>
     'The pools are built with 2 workers and the raw baseline starts 1. Earlier, by hand with 1 worker each, back to back (5 pairs): ThreadPool ÷ raw worker_threads median 1.09, ProcessPool ÷ raw fork 1.22 (a process worker cost ~7 ms more than the 15-line raw fork script; the worker entry\'s module graph was the guess, not measured). ' +
-    `This run: spawn → first result ${v('cold', 'ours-thread-submit', 'ms', (x) => x.firstMs)} for ThreadPool, ${v('cold', 'piscina', 'ms', (x) => x.firstMs)} for piscina, ${v('cold', 'raw-thread-1', 'ms', (x) => x.firstMs)} raw; importing rxjs-pools ${v('cold', 'ours-thread-submit', 'ms', (x) => x.extra?.importMs)} before the clock, piscina ${v('cold', 'piscina', 'ms', (x) => x.extra?.importMs)}.`;
+    `This run: spawn → first result ${v('cold', 'ours-thread-submit', 'ms', (x) => x.firstMs)} for ThreadPool, ${v('cold', 'piscina', 'ms', (x) => x.firstMs)} for piscina, ${v('cold', 'raw-thread-1', 'ms', (x) => x.firstMs)} raw; importing rxjs-pools ${v('cold', 'ours-thread-submit', 'ms', (x) => x.extra?.importMs)} before the clock, piscina ${v('cold', 'piscina', 'ms', (x) => x.extra?.importMs)}.${busy('cold', 'ours-thread-submit', 'ours-process-submit', 'raw-thread-1', 'raw-fork-1')}`;
   rows.push(
     atMost('Cold start ≤ raw round trip + 10 % (threads)', R.ratio('cold', 'ours-thread-submit', 'raw-thread-1'), 1.1, 'ThreadPool ÷ raw worker_threads', coldWhy),
     atMost('Cold start ≤ raw round trip + 10 % (processes)', R.ratio('cold', 'ours-process-submit', 'raw-fork-1'), 1.1, 'ProcessPool ÷ raw fork', coldWhy),
@@ -384,7 +418,10 @@ function issue4(R: Results): TargetSection {
         verdict: ok ? `**met** (${((r.median - 1) * 100).toFixed(2)} %)` : `**missed**: ${((r.median - 1) * 100).toFixed(2)} % slower`,
         why: ok
           ? undefined
-          : `Python starts a ${w === 'seed-threads' ? 'thread' : 'process'} in ${v('cold', py, 'ms')} (table 3); ours needs ${v('cold', w === 'seed-threads' ? 'ours-thread-submit' : 'ours-process-submit', 'ms')} to its first result, raw ${v('cold', w === 'seed-threads' ? 'raw-thread-1' : 'raw-fork-1', 'ms')}; 1 % of ${w === 'seed-threads' ? '4' : '6'} s is ${w === 'seed-threads' ? '40' : '60'} ms, about one worker start.`,
+          : `${st.median.toFixed(3)} s is ${((st.median - (w === 'seed-threads' ? 4 : 6)) * 1000).toFixed(0)} ms over the ideal, Python's ${((pySt.median - (w === 'seed-threads' ? 4 : 6)) * 1000).toFixed(0)} ms; 1 % is ${w === 'seed-threads' ? '40' : '60'} ms.` +
+            seedFirst(w, s) +
+            seedCold(w === 'seed-threads' ? 'ours-thread-submit' : 'ours-process-submit', py) +
+            busy(w, s, py),
       });
     }
   }
@@ -394,7 +431,7 @@ function issue4(R: Results): TargetSection {
     rows.push(
       atMost(`Memory: RSS growth ≤ 64 MB (${s === 'ours-mapOnThreads' ? 'mapOnThreads, defaults' : short(s)})`, st, 64, 'peak RSS growth', () =>
         `A synchronous \`range(0, 1e6)\` pushes every value into the operator at once (\`maxBuffered\` defaults to Infinity), so what waits is what has not drained yet: ${label(s)} drained at ${v('memory', s, 'tasks/s', (x) => x.extra?.itemsPerSec)}. ` +
-        `The floor is the two workers themselves (raw pipelined round trip ${v('memory', 'raw-thread-pipe', 'MB')}); the pull path, \`from(pool.map(fn, items))\`, took ${v('memory', 'ours-thread-pull', 'MB')}.`,
+        `The floor is the two workers themselves (raw pipelined round trip ${v('memory', 'raw-thread-pipe', 'MB')}); the pull path, \`from(pool.map(fn, items))\`, took ${v('memory', 'ours-thread-pull', 'MB')}.${busy('memory', s)}`,
       'MB'),
     );
   }
@@ -588,6 +625,7 @@ export function writeReport(o: {
       w.id === 'cold' || w.id === 'cold-tsx' ? ' library import (ms), before the clock | spawn → first result, parent-observed (ms) |' :
       w.id === 'stream' ? ' main RSS peak growth (MiB) | of it after the first tenth (MiB) | worker peak: heap / RSS (MiB) |' :
       w.id === 'redis' ? ' items a run | seconds a run |' :
+      w.id.startsWith('seed-') ? ' construction → first result (s), ours |' :
       w.id === 'cpu' ? ' pool time (ms) |' :
       w.id === 'transfer-move' ? ' sent buffer detached |' :
       w.id.startsWith('transfer') ? ' MB/s |' :
@@ -641,6 +679,9 @@ export function writeReport(o: {
         const heap = mib(worker('peakHeap'));
         const wrss = mib(worker('vmHWM'));
         extra = ` +${mib((x) => e(x, 'mainRssPeak') - e(x, 'mainRss0'))} | +${mib((x) => e(x, 'mainPeakAfterTenth') - e(x, 'mainRssAtTenth'))} | ${heap === '—' ? '—' : `${heap} / ${wrss === '—' ? 'in main' : wrss}`} |`;
+      } else if (w.id.startsWith('seed-')) {
+        const f = R.stat(w.id, s.name, (x) => x.extra?.firstS);
+        extra = f ? ` ${f.median.toFixed(3)} |` : ' — |';
       } else if (w.id === 'redis') {
         const items = R.stat(w.id, s.name, (x) => x.extra?.items);
         const secs = R.stat(w.id, s.name, (x) => x.extra?.seconds);

@@ -146,9 +146,10 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       ...oursProcessAll, 'workerpool-process', 'tinypool-process', 'raw-fork-1', 'raw-fork-pipe', 'raw-fork-b64',
       'py-process-c1', 'py-process-c256',
     ],
+    // --quick: the systems the targets read (bench/report.ts), no more.
     quickSystems: [
-      ...oursThreadAll, 'piscina', 'workerpool-thread', 'raw-thread-pipe', 'raw-thread-b64',
-      ...oursProcessAll, 'workerpool-process', 'raw-fork-pipe', 'raw-fork-b64', 'py-process-c256',
+      'ours-thread-map', 'ours-thread-map-c1', 'ours-mapOnThreads', 'ours-mapOnThreads-k64-c1', 'piscina', 'raw-thread-pipe', 'raw-thread-b64',
+      'ours-mapOnProcesses', 'ours-mapOnProcesses-c256', 'workerpool-process', 'raw-fork-b64', 'py-process-c256',
     ],
     // threads.js runs 20,000 queued tasks at ~450 tasks/s (~45 s): its per-task cost grows with the
     // queue, so its rounds are capped (see README, "Coming from threads").
