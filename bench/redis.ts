@@ -140,12 +140,17 @@ async function live(): Promise<number> {
   return median(latencies);
 }
 
+/** Items each host ran in the last slow() run: how evenly the spread went. */
+let lastSplit: Record<string, number> = {};
 async function slow(p: RedisPool): Promise<number> {
+  const before = new Map([...p.hosts].map(([name, s]) => [name, s.items]));
   const t0 = performance.now();
   let n = 0;
   for await (const y of p.map(busy, Array.from({ length: N_SLOW }, () => SLOW_MS))) if (y === SLOW_MS) n++;
   if (n !== N_SLOW) throw new Error(`slow: ${n} results`);
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  lastSplit = Object.fromEntries([...p.hosts].map(([name, s]) => [name, s.items - (before.get(name) ?? 0)]));
+  return seconds;
 }
 
 // Warm-up: hosts load the task module, the pool measures both tasks.
@@ -153,13 +158,14 @@ for await (const _ of pool.map(double, items.slice(0, 50_000))) void _;
 await slow(pool);
 await slow(single);
 
-const results = { direct: [] as number[], map: [] as number[], operator: [] as number[], live: [] as number[], two: [] as number[], one: [] as number[] };
+const results = { direct: [] as number[], map: [] as number[], operator: [] as number[], live: [] as number[], two: [] as number[], one: [] as number[], twoSplit: [] as Record<string, number>[] };
 for (let r = 0; r < rounds; r++) {
   results.direct.push(await direct());
   results.map.push(await viaMap());
   results.operator.push(await viaOperator());
   results.live.push(await live());
   results.two.push(await slow(pool));
+  results.twoSplit.push(lastSplit);
   results.one.push(await slow(single));
 }
 
@@ -211,7 +217,7 @@ if (values.json) {
     'redis-map': { value: results.map[r], items: N_TINY, liveMs: results.live[r] },
     'redis-mapOnPool': { value: results.operator[r], items: N_TINY },
     'redis-slow-one': { value: N_SLOW / results.one[r]!, seconds: results.one[r], items: N_SLOW },
-    'redis-slow-two': { value: N_SLOW / results.two[r]!, seconds: results.two[r], items: N_SLOW },
+    'redis-slow-two': { value: N_SLOW / results.two[r]!, seconds: results.two[r], items: N_SLOW, split: results.twoSplit[r] },
   }));
   console.log(`@@RESULT ${JSON.stringify({ rounds: rows, hosts: hostsSplit, leftKeys: left.length })}`);
 }
