@@ -201,7 +201,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     unit: 'ms',
     better: 'lower',
     runs: 7,
-    quickRuns: 3,
+    quickRuns: 2,
     timeoutMs: 30_000,
     systems: ['ours-thread-submit', 'ours-thread-submit-tsx', 'ours-process-submit', 'ours-process-submit-tsx', 'piscina', 'piscina-tsx'],
     quickSystems: ['ours-thread-submit', 'ours-thread-submit-tsx', 'ours-process-submit', 'ours-process-submit-tsx', 'piscina', 'piscina-tsx'],
