@@ -5,13 +5,17 @@
 // Prints `@@FIRST` the moment a cold-start pool returns its first result (the parent timestamps it)
 // and `@@RESULT {json}` at the end. Plain .mjs run by plain `node` on purpose: tsx's loader is
 // inherited by worker threads and forked children and would tax every system's start-up
-// differently from what users of the built packages get.
+// differently from what users of the built packages get. The `-tsx` systems are the exception,
+// on purpose too: run.ts starts them with the tsx binary (`tsx child.mjs <workload> <system>-tsx`),
+// the way `npx tsx script.ts` runs a user's script, and they measure what that loader costs (or
+// does not cost) each library; the suffix is dropped here, the system is the same.
 import { Worker } from 'node:worker_threads';
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import * as tasks from './workers/tasks.mjs';
 
-const [workload, systemName, paramsJson] = process.argv.slice(2);
+const [workload, systemArg, paramsJson] = process.argv.slice(2);
+const systemName = systemArg.replace(/-tsx$/, '');
 const P = JSON.parse(paramsJson || '{}');
 const here = (file) => new URL(file, import.meta.url);
 const now = () => performance.now();
@@ -202,6 +206,8 @@ async function rawForks(workers, mode) {
 
 // ---- ours, from the built output (dist/), written against the API of issues 2 and 3 ----------
 let ours;
+/** When ours' run() (map or an operator) emitted its first result: the seed's start-up, measured. */
+let firstResultAt;
 async function loadOurs() {
   ours ??= await import('../dist/index.js');
   return ours;
@@ -218,7 +224,10 @@ async function oursPool(workers, runtime, variant) {
   const submitRun = (fnName, items) => Promise.all(items.map((x) => pool.submit(fns[fnName], [x])));
   const mapRun = async (fnName, items) => {
     const out = [];
-    for await (const v of pool.map(fns[fnName], items, mapOpts)) out.push(v);
+    for await (const v of pool.map(fns[fnName], items, mapOpts)) {
+      firstResultAt ??= now();
+      out.push(v);
+    }
     return out;
   };
   return {
@@ -248,7 +257,7 @@ async function oursOperator(workers, runtime, variant) {
   const lib = await loadOurs();
   const op = runtime === 'thread' ? lib.mapOnThreads : lib.mapOnProcesses;
   if (typeof op !== 'function') throw new Error(`dist/index.js has no ${runtime === 'thread' ? 'mapOnThreads' : 'mapOnProcesses'}`);
-  const { Subject, from, range, lastValueFrom, toArray } = await import('rxjs');
+  const { Subject, from, range, lastValueFrom, tap, toArray } = await import('rxjs');
   const opts = {
     maxWorkers: workers,
     ...(variant.chunksize ? { chunksize: variant.chunksize } : {}),
@@ -256,7 +265,7 @@ async function oursOperator(workers, runtime, variant) {
   };
   // Every subscription gets its own pool, started lazily, so a session is only a config.
   return {
-    run: (fnName, items) => lastValueFrom(from(items).pipe(op(fns[fnName], opts), toArray())),
+    run: (fnName, items) => lastValueFrom(from(items).pipe(op(fns[fnName], opts), tap(() => (firstResultAt ??= now())), toArray())),
     // Warm items and timed items go through one subscription (one pool): the clock starts when
     // the last warm result is out, so worker start-up is excluded as it is for every peer.
     runWarm(fnName, warm, items) {
@@ -347,13 +356,15 @@ for (const rt of ['thread', 'process']) {
   systems[`ours-${rt}-submit`] = pool({ api: 'submit' });
   systems[`ours-${rt}-map`] = pool({ api: 'map' });
   systems[`ours-${rt}-pull`] = { ...pool({ api: 'pull' }), load: load.oursOperators };
-  for (const c of [64, 256]) systems[`ours-${rt}-map-c${c}`] = pool({ api: 'map', chunksize: c });
+  for (const c of [1, 4, 16, 64, 256]) systems[`ours-${rt}-map-c${c}`] = pool({ api: 'map', chunksize: c });
   const opName = rt === 'thread' ? 'mapOnThreads' : 'mapOnProcesses';
   const op = (variant) => ({ load: load.oursOperators, open: (w) => oursOperator(w, rt, variant) });
   systems[`ours-${opName}`] = op({});
-  // The operator's default concurrency is maxWorkers (one task in flight per worker); these give
-  // it room to pipeline, as the pools' map does by default.
+  // The operator's default concurrency is the pool's batching hint and its default chunksize 'auto';
+  // k64 fixes the concurrency, k64-c1 both: one item a batch, the operator's per-item path, to be
+  // held against ThreadPool.map at chunksize 1 (unbatched both).
   systems[`ours-${opName}-k64`] = op({ concurrency: 64 });
+  systems[`ours-${opName}-k64-c1`] = op({ concurrency: 64, chunksize: 1 });
   for (const c of [64, 256]) systems[`ours-${opName}-c${c}`] = op({ chunksize: c });
   systems[`ours-${opName}-paced`] = op({ chunksize: 256, paced: 10_000 });
 }
@@ -417,7 +428,7 @@ const workloads = {
     await sys.load();
     const importMs = now() - t0;
     t0 = now();
-    // Pools get the same 2 workers as in workload 1; the raw round trip is the floor: 1 worker.
+    // Pools get P.workers (2, as in workload 1; 3 under cold-tsx); the raw round trip is the floor: 1 worker.
     const s = await sys.open(systemName.startsWith('raw-') ? 1 : (P.workers ?? 2));
     const [r] = await s.run('inc', [1]);
     const ms = now() - t0;
@@ -470,7 +481,8 @@ const workloads = {
     const ms = now() - t0;
     check(results.join() === items.map((x) => (kind === 'threads' ? x : x * x)).join(), `results ${results}`);
     await closeSoon(s);
-    return { value: ms / 1000, unit: 's' };
+    // Ours only: construction → first (in-order) result, which is the first task plus all start-up.
+    return { value: ms / 1000, unit: 's', firstS: firstResultAt === undefined ? undefined : (firstResultAt - t0) / 1000 };
   },
 
   /** 6. A million x => x + 1 streamed in order; peak RSS growth, sampled and from getrusage. */
@@ -518,10 +530,11 @@ if (!sys) {
 }
 try {
   // Libraries are imported before any clock starts (cold start times its import separately).
-  if (workload !== 'cold') await sys.load();
+  if (workload !== 'cold' && workload !== 'cold-tsx') await sys.load();
   let result;
   if (workload === 'transfer-copy') result = await workloads.transfer(sys, false);
   else if (workload === 'transfer-move') result = await workloads.transfer(sys, true);
+  else if (workload === 'cold-tsx') result = await workloads.cold(sys);
   else if (workload === 'seed-threads') result = await workloads.seed(sys, 'threads');
   else if (workload === 'seed-processes') result = await workloads.seed(sys, 'processes');
   else if (workloads[workload]) result = await workloads[workload](sys);

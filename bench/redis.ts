@@ -1,5 +1,6 @@
 /**
- * RedisPool against BullMQ used directly, in one run: `npx tsx bench/redis.ts [--quick] [--built] [--rounds N]`.
+ * RedisPool against BullMQ used directly, in one run: `npx tsx bench/redis.ts [--quick] [--built] [--rounds N] [--json]`.
+ * `npm run bench` runs it as its "RedisPool" workload (`--json --built`, a child of its own).
  *
  * A local redis-server (temp folder, free port) and worker host processes (`rxjs-pools worker`,
  * one thread each): A and B on the bench queue, C alone on another (the one-host baseline of the
@@ -7,12 +8,15 @@
  *
  * - BullMQ direct, one job per item: the issue's baseline, 2 in-process BullMQ Workers at
  *   concurrency 50, `addBulk` of 1,000 jobs, a QueueEvents listener, `removeOnComplete`.
- * - `pool.map(double, items)` and `from(items).pipe(mapOnPool(pool, double))`, at their defaults.
+ * - `pool.map(double, items)` and `from(items).pipe(mapOnPool(pool, double))`, at their defaults
+ *   (both `chunksize: 'auto'` since issue 10).
  * - A 200 ms CPU-bound task, 16 items, through pool.map at its defaults: both hosts vs one.
  *
  * Targets (issue 9): ≥ 200k items/s and ≥ 50× BullMQ direct, for pool.map and mapOnPool at their
- * defaults; the 200 ms task spread over both hosts, speedup ≥ 1.7. `--built` runs the hosts from
- * dist/ (`npm run build` first) under plain node; the default runs them from source under tsx.
+ * defaults; the 200 ms task spread over both hosts, speedup ≥ 1.7. `--built` runs everything from
+ * dist/ (`npm run build` first): the hosts under plain node, the pool in this process; the default
+ * runs both from source under tsx. `--json` ends with `@@RESULT {"rounds": [{system: items/s}], …}`
+ * (the systems named as in bench/systems.ts) for bench/run.ts.
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,12 +25,10 @@ import { parseArgs } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { from } from 'rxjs';
-import { mapOnPool, task } from 'rxjs-pools';
-import { RedisPool } from 'rxjs-pools/redis';
 import { startRedis } from '../scripts/redis-server.ts';
 import { repo, startHost, stopAllHosts } from '../scripts/worker-hosts.ts';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, built: { type: 'boolean' }, rounds: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, built: { type: 'boolean' }, rounds: { type: 'string' }, json: { type: 'boolean' } } });
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const built = values.built ?? false;
@@ -34,6 +36,10 @@ if (built && !existsSync(new URL('../dist/cli.js', import.meta.url))) {
   console.error('bench/redis.ts --built needs dist/: run `npm run build` first');
   process.exit(2);
 }
+// The library this process drives the pool with: the same build as the hosts'.
+const { mapOnPool, task } = (built ? await import('../dist/index.js') : await import('rxjs-pools')) as typeof import('rxjs-pools');
+const { RedisPool } = (built ? await import('../dist/redis/index.js') : await import('rxjs-pools/redis')) as typeof import('rxjs-pools/redis');
+type RedisPool = InstanceType<typeof RedisPool>;
 const N_TINY = quick ? 200_000 : 500_000;
 const N_DIRECT = quick ? 5_000 : 10_000;
 const N_SLOW = 16;
@@ -113,19 +119,6 @@ async function viaOperator(): Promise<number> {
   return N_TINY / seconds;
 }
 
-async function viaOperatorAuto(): Promise<number> {
-  const t0 = performance.now();
-  const sum = await new Promise<number>((resolve, reject) => {
-    let s = 0;
-    from(items)
-      .pipe(mapOnPool(pool, double, { chunksize: 'auto' } as never))
-      .subscribe({ next: (y) => (s += y), error: reject, complete: () => resolve(s) });
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  if (sum !== expectedSum) throw new Error(`mapOnPool auto: wrong sum ${sum}`);
-  return N_TINY / seconds;
-}
-
 /** A live feed: one record every LIVE_GAP_MS; the median time from a record's arrival to its result. */
 const LIVE_N = 100;
 const LIVE_GAP_MS = 5;
@@ -147,12 +140,17 @@ async function live(): Promise<number> {
   return median(latencies);
 }
 
+/** Items each host ran in the last slow() run: how evenly the spread went. */
+let lastSplit: Record<string, number> = {};
 async function slow(p: RedisPool): Promise<number> {
+  const before = new Map([...p.hosts].map(([name, s]) => [name, s.items]));
   const t0 = performance.now();
   let n = 0;
   for await (const y of p.map(busy, Array.from({ length: N_SLOW }, () => SLOW_MS))) if (y === SLOW_MS) n++;
   if (n !== N_SLOW) throw new Error(`slow: ${n} results`);
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  lastSplit = Object.fromEntries([...p.hosts].map(([name, s]) => [name, s.items - (before.get(name) ?? 0)]));
+  return seconds;
 }
 
 // Warm-up: hosts load the task module, the pool measures both tasks.
@@ -160,22 +158,22 @@ for await (const _ of pool.map(double, items.slice(0, 50_000))) void _;
 await slow(pool);
 await slow(single);
 
-const results = { direct: [] as number[], map: [] as number[], operator: [] as number[], auto: [] as number[], live: [] as number[], two: [] as number[], one: [] as number[] };
+const results = { direct: [] as number[], map: [] as number[], operator: [] as number[], live: [] as number[], two: [] as number[], one: [] as number[], twoSplit: [] as Record<string, number>[] };
 for (let r = 0; r < rounds; r++) {
   results.direct.push(await direct());
   results.map.push(await viaMap());
   results.operator.push(await viaOperator());
-  results.auto.push(await viaOperatorAuto());
   results.live.push(await live());
   results.two.push(await slow(pool));
+  results.twoSplit.push(lastSplit);
   results.one.push(await slow(single));
 }
 
 const d = median(results.direct);
 const m = median(results.map);
 const o = median(results.operator);
-const oa = median(results.auto);
 const speedup = median(results.one) / median(results.two);
+const hostsSplit = Object.fromEntries([...pool.hosts].map(([name, s]) => [name, s.items]));
 const split = [...pool.hosts].map(([name, s]) => `${name} ${fmt(s.items)}`).join(', ');
 console.log('');
 console.log('| run | items | items/s (median) | ÷ BullMQ direct |');
@@ -183,7 +181,6 @@ console.log('|---|---:|---:|---:|');
 console.log(`| BullMQ direct, one job per item (2 Workers × concurrency 50, addBulk 1,000, QueueEvents) | ${fmt(N_DIRECT)} | ${fmt(d)} | 1.0× |`);
 console.log(`| RedisPool pool.map, defaults | ${fmt(N_TINY)} | ${fmt(m)} | ${(m / d).toFixed(1)}× |`);
 console.log(`| RedisPool mapOnPool, defaults | ${fmt(N_TINY)} | ${fmt(o)} | ${(o / d).toFixed(1)}× |`);
-console.log(`| RedisPool mapOnPool, chunksize 'auto' | ${fmt(N_TINY)} | ${fmt(oa)} | ${(oa / d).toFixed(1)}× |`);
 console.log('');
 console.log(`  live feed (one record every ${LIVE_GAP_MS} ms, pool.map defaults): median ${median(results.live).toFixed(1)} ms from a record's arrival to its result`);
 console.log('');
@@ -213,3 +210,14 @@ const left = await check2.keys('bull:bench:rp*');
 check2.disconnect();
 await redis.close();
 if (left.length > 0) console.log(`  left in Redis: ${left.length} keys of the pool (expected none)`);
+if (values.json) {
+  // For bench/run.ts: every measurement as items/s (the slow task's too, so its ratio is the speedup).
+  const rows = results.direct.map((_, r) => ({
+    'redis-bullmq': { value: results.direct[r], items: N_DIRECT },
+    'redis-map': { value: results.map[r], items: N_TINY, liveMs: results.live[r] },
+    'redis-mapOnPool': { value: results.operator[r], items: N_TINY },
+    'redis-slow-one': { value: N_SLOW / results.one[r]!, seconds: results.one[r], items: N_SLOW },
+    'redis-slow-two': { value: N_SLOW / results.two[r]!, seconds: results.two[r], items: N_SLOW, split: results.twoSplit[r] },
+  }));
+  console.log(`@@RESULT ${JSON.stringify({ rounds: rows, hosts: hostsSplit, leftKeys: left.length })}`);
+}

@@ -2,6 +2,13 @@
  * Turns the samples of one bench run into bench/RESULTS.md, the throughput SVG and results.json.
  * Every ratio is taken run by run (same round, so the same minute of machine time) and only then
  * summarised; no absolute figure is printed without its peer from the same run beside it.
+ *
+ * The "Targets" section (`targets`) holds one table per issue: 10 (fast by default), 9 (RedisPool),
+ * 13 (streaming tasks) and the rows of issue 4 that still hold, each row `target | measured (same
+ * run) | verdict`, and for every miss its reason from this run's figures ("Why the misses"), or a
+ * plain statement that this run does not say. More sections plug in without touching this file: a
+ * module bench/real/targets.ts exporting `extraTargets: ExtraTargets` (run.ts loads it when it
+ * exists), built with `atLeast` / `atMost` over `Results` (`stat`, `ratio`, `ratioToBest`).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,7 +62,7 @@ export function summarise(xs: readonly number[]): Summary | undefined {
   return { median, min: s[0]!, max: s[s.length - 1]!, n: s.length };
 }
 
-class Results {
+export class Results {
   constructor(readonly samples: readonly Sample[]) {}
   of(w: string, s: string): Sample[] {
     return this.samples.filter((x) => x.workload === w && x.system === s);
@@ -74,6 +81,25 @@ class Results {
     for (const x of this.of(w, a)) if (x.status === 'ok' && bs.has(x.round)) rs.push(x.value! / bs.get(x.round)!);
     return summarise(rs);
   }
+  /** The candidate with the highest median ratio to `base`. */
+  best(w: string, cands: readonly string[], base: string): { s: string; r: Summary } | undefined {
+    let best: { s: string; r: Summary } | undefined;
+    for (const s of cands) {
+      const r = this.ratio(w, s, base);
+      if (r && (!best || r.median > best.r.median)) best = { s, r };
+    }
+    return best;
+  }
+  /** a ÷ the highest of `cands` in the same round, round by round. */
+  ratioToBest(w: string, a: string, cands: readonly string[]): Summary | undefined {
+    const rs: number[] = [];
+    for (const x of this.of(w, a)) {
+      if (x.status !== 'ok') continue;
+      const same = cands.flatMap((c) => this.of(w, c).filter((y) => y.round === x.round && y.status === 'ok').map((y) => y.value!));
+      if (same.length) rs.push(x.value! / Math.max(...same));
+    }
+    return summarise(rs);
+  }
   status(w: string, s: string): string {
     const xs = this.of(w, s);
     if (xs.length === 0) return 'not run';
@@ -90,12 +116,12 @@ class Results {
 }
 
 // ---- number formatting ----------------------------------------------------------------------
-function num(v: number, unit: string): string {
-  if (unit === 'tasks/s') {
+export function num(v: number, unit: string): string {
+  if (unit === 'tasks/s' || unit === 'items/s' || unit === 'values/s') {
     if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
     if (v >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
     if (v >= 1e3) return `${(v / 1e3).toFixed(2)}k`;
-    return v.toFixed(0);
+    return v >= 100 ? v.toFixed(0) : v.toFixed(v >= 10 ? 1 : 2);
   }
   if (unit === 's') return v.toFixed(3);
   if (unit.includes('speedup') || unit === '×') return v.toFixed(2);
@@ -104,100 +130,337 @@ function num(v: number, unit: string): string {
   if (v >= 1) return v.toFixed(2);
   return v.toFixed(3);
 }
-const range = (s: Summary, unit: string) => (s.n > 1 ? `${num(s.min, unit)}–${num(s.max, unit)}` : '—');
-const ratioText = (r: Summary | undefined) =>
+export const range = (s: Summary, unit: string) => (s.n > 1 ? `${num(s.min, unit)}–${num(s.max, unit)}` : '—');
+export const ratioText = (r: Summary | undefined) =>
   r ? `${r.median.toFixed(r.median >= 10 ? 1 : 2)}× ${r.n > 1 ? `(${r.min.toFixed(2)}–${r.max.toFixed(2)})` : ''}`.trim() : '—';
 
-// ---- targets from issue 4 -------------------------------------------------------------------
-interface TargetRow {
+// ---- targets: issue 10 (fast by default), 9 (RedisPool), 13 (streams), what still holds of 4 ----
+/** One row of a targets table; `why` is filled in when it is missed, from this run's figures. */
+export interface TargetRow {
   target: string;
   measured: string;
   verdict: string;
+  /** For "Why the misses": the reason as measured (or a plain statement that it was not found). */
+  why?: string;
 }
 
-function targets(R: Results): TargetRow[] {
-  const rows: TargetRow[] = [];
-  const nm = (s: string) => byName.get(s)?.label ?? s;
-  const atLeast = (target: string, sum: Summary | undefined, goal: number, what: string) => {
-    if (!sum) return rows.push({ target, measured: 'not measured', verdict: '—' });
-    const ok = sum.median >= goal;
-    rows.push({
-      target,
-      measured: `${what}: ${ratioText(sum)}`,
-      verdict: ok ? `**met** (${((sum.median / goal - 1) * 100).toFixed(0)} % over)` : `**missed** by ${((1 - sum.median / goal) * 100).toFixed(0)} % (${sum.median.toFixed(2)} vs ${goal})`,
-    });
-  };
-  const atMost = (target: string, sum: Summary | undefined, goal: number, what: string, unit = '×') => {
-    if (!sum) return rows.push({ target, measured: 'not measured', verdict: '—' });
-    const ok = sum.median <= goal;
-    const m = unit === '×' ? ratioText(sum) : `${num(sum.median, unit)} ${unit}${sum.n > 1 ? ` (${num(sum.min, unit)}–${num(sum.max, unit)})` : ''}`;
-    rows.push({
-      target,
-      measured: `${what}: ${m}`,
-      verdict: ok ? `**met** (${((1 - sum.median / goal) * 100).toFixed(0)} % under)` : `**missed** by ${((sum.median / goal - 1) * 100).toFixed(0)} %`,
-    });
-  };
-  const best = (w: string, cands: string[], base: string) => {
-    let bestS: { s: string; r: Summary } | undefined;
-    for (const s of cands) {
-      const r = R.ratio(w, s, base);
-      if (r && (!bestS || r.median > bestS.r.median)) bestS = { s, r };
-    }
-    return bestS;
-  };
+export interface TargetSection {
+  title: string;
+  rows: TargetRow[];
+  /** A line under the table. */
+  note?: string;
+}
 
-  atLeast('mapOnThreads unbatched ≥ 4× piscina', R.ratio('overhead', 'ours-mapOnThreads', 'piscina'), 4, 'mapOnThreads ÷ piscina');
-  atLeast('mapOnThreads unbatched ≥ 0.75× raw pipelined', R.ratio('overhead', 'ours-mapOnThreads', 'raw-thread-pipe'), 0.75, 'mapOnThreads ÷ raw worker_threads pipelined');
-  const bt = best('overhead', ['ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'], 'piscina');
-  atLeast('mapOnThreads batched ≥ 40× piscina', bt?.r, 40, bt ? `${nm(bt.s)} ÷ piscina` : '');
-  const bp = best('overhead', ['ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'], 'py-process-c256');
-  atLeast('mapOnThreads batched ≥ 2× Python chunksize 256', bp?.r, 2, bp ? `${nm(bp.s)} ÷ Python ProcessPool chunksize 256` : '');
-  atLeast('mapOnProcesses unbatched ≥ 2× workerpool-process', R.ratio('overhead', 'ours-mapOnProcesses', 'workerpool-process'), 2, 'mapOnProcesses ÷ workerpool process');
-  const bq = best('overhead', ['ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'], 'workerpool-process');
-  atLeast('mapOnProcesses batched ≥ 25× workerpool-process', bq?.r, 25, bq ? `${nm(bq.s)} ÷ workerpool process` : '');
-  for (const s of ['ours-thread-map', 'ours-mapOnThreads', 'ours-process-map', 'ours-mapOnProcesses']) {
-    const st = R.stat('cpu', s);
-    if (!st) continue;
-    const ok = st.median >= 1.95;
-    const peer = s.includes('rocess') ? 'workerpool-process' : 'piscina';
-    const pst = R.stat('cpu', peer);
-    rows.push({
-      target: `CPU-bound speedup ≥ 1.95 (${nm(s)})`,
-      measured: `${st.median.toFixed(3)}× (${range(st, '×')})${pst ? `; ${nm(peer)} ${pst.median.toFixed(3)}× in the same run` : ''}`,
-      verdict: ok ? '**met**' : `**missed** by ${((1 - st.median / 1.95) * 100).toFixed(1)} %`,
-    });
+/**
+ * The hook for target sections kept elsewhere (bench/real/targets.ts exports `extraTargets` of this
+ * type; run.ts loads it when the file exists): called with this run's results, it returns sections
+ * shown after the built-in ones, in the same table style, their misses in the same "Why" list.
+ */
+export type ExtraTargets = (R: Results) => TargetSection[];
+
+const NOT_MEASURED = (target: string): TargetRow => ({ target, measured: 'not measured', verdict: '—' });
+const label = (s: string) => byName.get(s)?.label ?? s;
+/** The label without its parenthesis ("ThreadPool map (defaults: chunksize auto)" → "ThreadPool map"), for target names. */
+const short = (s: string) => label(s).replace(/ \(.*\)$/, '');
+
+/** `sum.median ≥ goal`; `why` is only evaluated on a miss. */
+export function atLeast(target: string, sum: Summary | undefined, goal: number, what: string, why?: () => string, unit = '×'): TargetRow {
+  if (!sum) return NOT_MEASURED(target);
+  const ok = sum.median >= goal;
+  const m = unit === '×' ? ratioText(sum) : `${num(sum.median, unit)} ${unit}${sum.n > 1 ? ` (${range(sum, unit)})` : ''}`;
+  return {
+    target,
+    measured: `${what}: ${m}`,
+    verdict: ok ? `**met** (${((sum.median / goal - 1) * 100).toFixed(0)} % over)` : `**missed** by ${((1 - sum.median / goal) * 100).toFixed(0)} % (${num(sum.median, unit)} vs ${num(goal, unit)})`,
+    why: ok ? undefined : why?.(),
+  };
+}
+
+/** `sum.median ≤ goal`. */
+export function atMost(target: string, sum: Summary | undefined, goal: number, what: string, why?: () => string, unit = '×'): TargetRow {
+  if (!sum) return NOT_MEASURED(target);
+  const ok = sum.median <= goal;
+  const m = unit === '×' ? ratioText(sum) : `${num(sum.median, unit)} ${unit}${sum.n > 1 ? ` (${range(sum, unit)})` : ''}`;
+  return {
+    target,
+    measured: `${what}: ${m}`,
+    verdict: ok ? `**met** (${((1 - sum.median / goal) * 100).toFixed(0)} % under)` : `**missed** by ${((sum.median / goal - 1) * 100).toFixed(0)} %`,
+    why: ok ? undefined : why?.(),
+  };
+}
+
+/** Shortcuts for explanations: a same-round ratio, a median, as text ("?" when not measured). */
+function fig(R: Results) {
+  return {
+    rt: (w: string, a: string, b: string) => {
+      const x = R.ratio(w, a, b);
+      return x ? `${x.median.toFixed(x.median >= 10 ? 1 : 2)}×` : '?';
+    },
+    v: (w: string, s: string, unit: string, pick?: (x: Sample) => unknown) => {
+      const x = R.stat(w, s, pick);
+      return x ? `${num(x.median, unit)}${unit === '×' ? '×' : ` ${unit}`}` : '?';
+    },
+    /** The cold starts (tables 3 and 3b) that bound a seed scenario's overhead, as far as measured ('' if none). */
+    seedCold: (ours: string, py: string) => {
+      const parts = [
+        R.stat('cold-tsx', `${ours}-tsx`) && `${label(ours)} under tsx, 3 workers: ${num(R.stat('cold-tsx', `${ours}-tsx`)!.median, 'ms')} ms`,
+        R.stat('cold-tsx', ours) && `under node, 3 workers: ${num(R.stat('cold-tsx', ours)!.median, 'ms')} ms`,
+        R.stat('cold', py) && `${label(py)}: ${num(R.stat('cold', py)!.median, 'ms')} ms`,
+      ].filter(Boolean);
+      return parts.length ? ` Construction → first result in this run: ${parts.join('; ')}.` : ' This run has no cold start of these systems to compare with (tables 3 and 3b).';
+    },
+    /** A seed row's own start-up: construction → its first result, less the task ('' if not recorded). */
+    seedFirst: (w: string, s: string) => {
+      const task = w === 'seed-threads' ? 1 : 2;
+      const f = R.stat(w, s, (x) => x.extra?.firstS);
+      return f ? ` Its first result came ${f.median.toFixed(3)} s after construction, a ${task} s task: ${((f.median - task) * 1000).toFixed(0)} ms went before the first task ran (median).` : '';
+    },
+    /** How many of these systems' measurements had someone else's load around them ('' if none). */
+    busy: (w: string, ...systems: string[]) => {
+      const xs = systems.flatMap((s) => R.of(w, s)).filter((x) => x.status === 'ok');
+      const noisy = xs.filter((x) => x.noisy);
+      if (!noisy.length) return '';
+      const worst = Math.max(...noisy.map((x) => Math.max(x.load ?? 0, x.loadAfter ?? 0)));
+      return ` Taken while other processes kept the machine over 30 % busy just before or after (up to ${(worst * 100).toFixed(0)} %): ${noisy.length} of the ${xs.length} measurements behind this row.`;
+    },
+  };
+}
+
+function issue10(R: Results): TargetSection {
+  const { rt, v, busy, seedCold, seedFirst } = fig(R);
+  const rows: TargetRow[] = [];
+  // 1. Cold start under tsx (3 workers, construction → first result, the clock inside the child).
+  for (const [s, what] of [['ours-thread-submit', 'ThreadPool'], ['ours-process-submit', 'ProcessPool']] as const) {
+    rows.push(
+      atMost(`Cold start under tsx ≤ 1.25× under node (${what}, 3 workers)`, R.ratio('cold-tsx', `${s}-tsx`, s), 1.25, `${what} under tsx ÷ under node`, () =>
+        `Construction → first result, the clock inside the child: ${v('cold-tsx', `${s}-tsx`, 'ms')} under tsx, ${v('cold-tsx', s, 'ms')} under node; ` +
+        `piscina in the same rounds ${rt('cold-tsx', 'piscina-tsx', 'piscina')} (its workers inherit the loader). The library import, before the clock: ` +
+        `${v('cold-tsx', `${s}-tsx`, 'ms', (x) => x.extra?.importMs)} under tsx, ${v('cold-tsx', s, 'ms', (x) => x.extra?.importMs)} under node. ` +
+        'Our workers drop the loader flags (src/pools/exec-argv.ts), so the cost is on the main side; where in it this run does not say.' +
+        busy('cold-tsx', s, `${s}-tsx`),
+      ),
+    );
   }
-  if (!R.stat('cpu', 'ours-mapOnThreads') && !R.stat('cpu', 'ours-thread-map'))
-    rows.push({ target: 'CPU-bound speedup ≥ 1.95', measured: 'not measured', verdict: '—' });
-  atMost('Cold start ≤ raw round trip + 10 % (threads)', R.ratio('cold', 'ours-thread-submit', 'raw-thread-1'), 1.1, 'ThreadPool ÷ raw worker_threads');
-  atMost('Cold start ≤ raw round trip + 10 % (processes)', R.ratio('cold', 'ours-process-submit', 'raw-fork-1'), 1.1, 'ProcessPool ÷ raw fork');
-  for (const [w, py, fig, cands] of [
-    ['seed-threads', 'py-thread', 4.002, ['ours-thread-map', 'ours-mapOnThreads']],
-    ['seed-processes', 'py-process-c1', 6.014, ['ours-process-map', 'ours-mapOnProcesses']],
+  {
+    const a = R.stat('cold-tsx', 'ours-thread-submit-tsx');
+    const b = R.stat('cold-tsx', 'ours-process-submit-tsx');
+    const p = R.stat('cold-tsx', 'piscina-tsx');
+    rows.push(
+      a || p
+        ? {
+            target: 'Cold start under tsx: a row for ours and piscina (3 workers)',
+            measured:
+              `ThreadPool ${a ? `${num(a.median, 'ms')} ms` : '?'}, ProcessPool ${b ? `${num(b.median, 'ms')} ms` : '?'}, piscina ${p ? `${num(p.median, 'ms')} ms` : '?'} under tsx; ` +
+              `ThreadPool ÷ piscina, both under tsx: ${rt('cold-tsx', 'ours-thread-submit-tsx', 'piscina-tsx')} (table 3b)`,
+            verdict: 'shown (no figure set)',
+          }
+        : NOT_MEASURED('Cold start under tsx: a row for ours and piscina (3 workers)'),
+    );
+  }
+  // Seed scenarios under tsx: within 2 % of Python in the same rounds.
+  for (const [w, py, bound, cands] of [
+    ['seed-threads', 'py-thread', 4.08, ['ours-thread-map-tsx', 'ours-mapOnThreads-tsx']],
+    ['seed-processes', 'py-process-c1', 6.14, ['ours-process-map-tsx', 'ours-mapOnProcesses-tsx']],
   ] as const) {
+    const ideal = w === 'seed-threads' ? 4 : 6;
     for (const s of cands) {
+      const target = `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} under tsx within 2 % of Python, ≤ ${bound} s (${short(s.replace(/-tsx$/, ''))})`;
       const r = R.ratio(w, s, py);
       const st = R.stat(w, s);
       const pySt = R.stat(w, py);
       if (!r || !st || !pySt) {
-        rows.push({ target: `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} within 1 % of Python (${nm(s)})`, measured: 'not measured', verdict: '—' });
+        rows.push(NOT_MEASURED(target));
+        continue;
+      }
+      const ok = r.median <= 1.02;
+      const node = s.replace(/-tsx$/, '');
+      rows.push({
+        target,
+        measured: `${st.median.toFixed(3)} s vs Python ${pySt.median.toFixed(3)} s in the same rounds (${st.median <= bound ? 'within' : 'over'} the issue's ${bound} s); ratio ${ratioText(r)}`,
+        verdict: ok ? `**met** (${((r.median - 1) * 100).toFixed(2)} %)` : `**missed**: ${((r.median - 1) * 100).toFixed(2)} % slower`,
+        why: ok
+          ? undefined
+          : `${st.median.toFixed(3)} s is ${((st.median - ideal) * 1000).toFixed(0)} ms over the ideal ${ideal} s, Python's ${((pySt.median - ideal) * 1000).toFixed(0)} ms. ` +
+            `The same system under node: ${v(w, node, 's')} (tsx ÷ node ${rt(w, s, node)}, node ÷ Python ${rt(w, node, py)}).` +
+            seedFirst(w, s) +
+            seedCold(w === 'seed-threads' ? 'ours-thread-submit' : 'ours-process-submit', py) +
+            busy(w, s, py),
+      });
+    }
+  }
+  // 2. Tiny tasks at defaults.
+  rows.push(
+    atLeast('Tiny tasks at defaults: mapOnThreads ≥ 4× piscina', R.ratio('overhead', 'ours-mapOnThreads', 'piscina'), 4, 'mapOnThreads (defaults) ÷ piscina', () =>
+      `At concurrency 64 (chunksize 'auto') it is ${rt('overhead', 'ours-mapOnThreads-k64', 'piscina')} piscina, at chunksize 256 ${rt('overhead', 'ours-mapOnThreads-c256', 'piscina')}; ThreadPool.map at its defaults ${rt('overhead', 'ours-thread-map', 'piscina')}. Why the defaults land lower, this run does not say.${busy('overhead', 'ours-mapOnThreads', 'piscina')}`,
+    ),
+    atLeast('Tiny tasks at defaults: mapOnThreads ≥ 0.75× raw worker_threads pipelined', R.ratio('overhead', 'ours-mapOnThreads', 'raw-thread-pipe'), 0.75, 'mapOnThreads (defaults) ÷ raw pipelined', () =>
+      `Raw pipelined did ${v('overhead', 'raw-thread-pipe', 'tasks/s')}, mapOnThreads ${v('overhead', 'ours-mapOnThreads', 'tasks/s')}; ThreadPool.map at its defaults ${rt('overhead', 'ours-thread-map', 'raw-thread-pipe')} raw pipelined. Why, this run does not say.${busy('overhead', 'ours-mapOnThreads', 'raw-thread-pipe')}`,
+    ),
+    atLeast('Tiny tasks at defaults: mapOnProcesses ≥ 2× workerpool process', R.ratio('overhead', 'ours-mapOnProcesses', 'workerpool-process'), 2, 'mapOnProcesses (defaults) ÷ workerpool process', () =>
+      `ProcessPool.map at its defaults is ${rt('overhead', 'ours-process-map', 'workerpool-process')} workerpool process, the raw pipelined fork ${rt('overhead', 'raw-fork-pipe', 'workerpool-process')}. Why, this run does not say.${busy('overhead', 'ours-mapOnProcesses', 'workerpool-process')}`,
+    ),
+  );
+  const cpuPeers = (s: string) => () => {
+    const peers = ['raw-thread-1', 'piscina', 'raw-fork-1', 'workerpool-process'].filter((p) => R.stat('cpu', p)).map((p) => `${label(p)} ${v('cpu', p, '×')}`);
+    return (
+      `${peers.length ? `Speedups in the same run: ${peers.join(', ')}. ` : ''}64 tasks on 2 workers are 32 waves of ~20 ms, and 1.9 leaves 5 % for dispatch, the main thread and the other processes on this 2-core machine.` +
+      busy('cpu', s)
+    );
+  };
+  for (const s of ['ours-thread-map', 'ours-mapOnThreads', 'ours-process-map', 'ours-mapOnProcesses']) {
+    const st = R.stat('cpu', s);
+    rows.push(atLeast(`20 ms CPU task at defaults: speedup ≥ 1.9 (${short(s)})`, st, 1.9, 'speedup over the main thread', cpuPeers(s)));
+  }
+  // 3. chunksize 'auto' (the default of both).
+  for (const s of ['ours-mapOnThreads', 'ours-thread-map']) {
+    rows.push(
+      atLeast(`chunksize 'auto' ≥ 40× piscina, tiny tasks (${short(s)})`, R.ratio('overhead', s, 'piscina'), 40, `${label(s)} ÷ piscina`, () =>
+        `piscina did ${v('overhead', 'piscina', 'tasks/s')} (issue 4 quotes 34k on its machine), ${label(s)} ${v('overhead', s, 'tasks/s')}; the raw round trip with 64 items a message reaches ${rt('overhead', 'raw-thread-b64', 'piscina')} piscina, and ${label(s)} is ${rt('overhead', s, 'raw-thread-b64')} that. ` +
+        `The timed part is 20,000 items, ${v('overhead', s, 'ms', (x) => x.extra?.ms)} for ${label(s)}; how that time splits (the first batches while 'auto' measures the task, the steady state, the drain), this run does not say.` +
+        busy('overhead', s, 'piscina'),
+      ),
+    );
+  }
+  for (const s of ['ours-mapOnThreads', 'ours-thread-map']) {
+    rows.push(
+      atLeast(`chunksize 'auto' ≥ 2× Python ProcessPool chunksize 256, tiny tasks (${short(s)})`, R.ratio('overhead', s, 'py-process-c256'), 2, `${label(s)} ÷ Python chunksize 256`, () =>
+        `Python's ProcessPoolExecutor at chunksize 256 did ${v('overhead', 'py-process-c256', 'tasks/s')} (one pickle a chunk), ${rt('overhead', 'py-process-c256', 'raw-thread-b64')} the raw worker_threads round trip with 64 items a message; ${label(s)} is ${rt('overhead', s, 'raw-thread-b64')} that raw round trip, so the target needs ours well past it. Where ours spends its time per batch, this run does not say.${busy('overhead', s, 'py-process-c256')}`,
+      ),
+    );
+  }
+  for (const [s, fixed] of [
+    ['ours-thread-map', ['ours-thread-map-c1', 'ours-thread-map-c4', 'ours-thread-map-c16']],
+    ['ours-process-map', ['ours-process-map-c1', 'ours-process-map-c4', 'ours-process-map-c16']],
+  ] as const) {
+    const best = R.ratioToBest('cpu', s, fixed);
+    const each = fixed.map((f) => `chunksize ${f.slice(f.lastIndexOf('-c') + 2)} ${v('cpu', f, '×')}`).join(', ');
+    rows.push(
+      atLeast(`20 ms CPU task: chunksize 'auto' within 5 % of the best fixed chunksize (${short(s)})`, best, 0.95, `'auto' ÷ the round's best of 1, 4, 16`, () =>
+        `Speedups in the same run: 'auto' ${v('cpu', s, '×')}, ${each}. 'auto' sends one item a batch until it has measured the task and for slow ones; whether its first batches or its later sizes cost the difference, this run does not say.${busy('cpu', s, ...fixed)}`,
+      ),
+    );
+  }
+  // 4. The operator's per-item path, both unbatched.
+  rows.push(
+    atLeast('Per item: mapOnThreads concurrency 64, chunksize 1 ≥ 0.8× ThreadPool.map chunksize 1', R.ratio('overhead', 'ours-mapOnThreads-k64-c1', 'ours-thread-map-c1'), 0.8, 'mapOnThreads k64 c1 ÷ ThreadPool.map c1', () =>
+      `mapOnThreads concurrency 64, chunksize 1: ${v('overhead', 'ours-mapOnThreads-k64-c1', 'tasks/s')}; ThreadPool.map chunksize 1: ${v('overhead', 'ours-thread-map-c1', 'tasks/s')} (what it has in flight is bounded by its read-ahead, maxWorkers × 256 = 512 items by default, against the operator's 64 batches of one). ` +
+      'What differs besides is the operator\'s per-item path (a subscriber `next`, the input queue, a batch with its callback and a reorder slot per item); this run measures the gap, not how it splits.' +
+      busy('overhead', 'ours-mapOnThreads-k64-c1', 'ours-thread-map-c1'),
+    ),
+  );
+  return { title: 'Issue 10: fast by default', rows };
+}
+
+function issue9(R: Results): TargetSection {
+  const { rt, v, busy } = fig(R);
+  const bull = () => `BullMQ direct did ${v('redis', 'redis-bullmq', 'items/s')} in the same session.${busy('redis', 'redis-map')}`;
+  const spread = () => {
+    // The task waits out 200 ms of wall time, so on two hosts the floor is the busier host's share × 200 ms.
+    const splits = R.of('redis', 'redis-slow-two').filter((x) => x.status === 'ok' && x.extra?.split);
+    const shares = splits.map((x) => Object.values(x.extra!.split as Record<string, number>).sort((a, b) => b - a).join(' / '));
+    const floors = splits.map((x) => (Math.max(...Object.values(x.extra!.split as Record<string, number>)) * 0.2).toFixed(1));
+    return (
+      `One host: ${v('redis', 'redis-slow-one', 's', (x) => x.extra?.seconds)}, two: ${v('redis', 'redis-slow-two', 's', (x) => x.extra?.seconds)} for 16 × 200 ms (ideal 3.2 s and 1.6 s). ` +
+      (shares.length ? `The two hosts ran ${shares.join(', ')} of the 16 items (round by round), a floor of ${floors.join(', ')} s from the busier host alone. ` : '') +
+      `The hosts share this machine's 2 cores with redis-server and the process that drives the pool; the load during the session is not known (sampled before and after it only).${busy('redis', 'redis-slow-one')}`
+    );
+  };
+  const rows = [
+    atLeast('pool.map at defaults ≥ 200k items/s', R.stat('redis', 'redis-map'), 200_000, 'RedisPool pool.map (defaults)', bull, 'items/s'),
+    atLeast('mapOnPool at defaults ≥ 200k items/s', R.stat('redis', 'redis-mapOnPool'), 200_000, 'RedisPool mapOnPool (defaults)', bull, 'items/s'),
+    atLeast('pool.map at defaults ≥ 50× BullMQ one job per item', R.ratio('redis', 'redis-map', 'redis-bullmq'), 50, 'pool.map ÷ BullMQ direct', bull),
+    atLeast('mapOnPool at defaults ≥ 50× BullMQ one job per item', R.ratio('redis', 'redis-mapOnPool', 'redis-bullmq'), 50, 'mapOnPool ÷ BullMQ direct', () => `${bull()} pool.map: ${rt('redis', 'redis-map', 'redis-bullmq')}.`),
+    atLeast('A 200 ms task spread over both hosts: speedup ≥ 1.7', R.ratio('redis', 'redis-slow-two', 'redis-slow-one'), 1.7, 'two hosts ÷ one host, items/s', spread),
+  ];
+  const skipped = R.of('redis', 'redis-map').find((x) => x.status === 'skipped');
+  return { title: 'Issue 9: RedisPool', rows, note: skipped ? `Not measured: ${skipped.error ?? 'skipped'}.` : undefined };
+}
+
+function issue13(R: Results): TargetSection {
+  const rows: TargetRow[] = [];
+  for (const s of ['stream-threads', 'stream-processes']) {
+    const st = R.stat('stream', s);
+    const r = R.ratio('stream', s, 'stream-plain-async');
+    const grow = R.stat('stream', s, (x) => (x.extra ? Number(x.extra.mainRssPeak) - Number(x.extra.mainRss0) : undefined));
+    const after = R.stat('stream', s, (x) => (x.extra ? Number(x.extra.mainPeakAfterTenth) - Number(x.extra.mainRssAtTenth) : undefined));
+    const target = `pool.stream on a ${s === 'stream-threads' ? 'ThreadPool' : 'ProcessPool'}, a 10M-value generator: values/s and peak RSS, beside the in-process baseline`;
+    if (!st) {
+      rows.push(NOT_MEASURED(target));
+      continue;
+    }
+    const mib = (x: Summary | undefined) => (x ? `${(x.median / 2 ** 20).toFixed(1)} MiB` : '?');
+    rows.push({
+      target,
+      measured: `${num(st.median, 'values/s')} values/s, ${ratioText(r)} the local \`for await\`; main RSS peak growth ${mib(grow)}, of which ${mib(after)} after the first tenth of the values (table 7)`,
+      verdict: 'shown (no figure set)',
+    });
+  }
+  return { title: 'Issue 13: streaming tasks', rows };
+}
+
+function issue4(R: Results): TargetSection {
+  const { rt, v, busy, seedCold, seedFirst } = fig(R);
+  const rows: TargetRow[] = [];
+  const bq = R.best('overhead', ['ours-mapOnProcesses', 'ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'], 'workerpool-process');
+  rows.push(
+    atLeast('mapOnProcesses batched ≥ 25× workerpool process', bq?.r, 25, bq ? `${label(bq.s)} ÷ workerpool process` : '', () =>
+      `The raw fork with 64 items a message reaches ${rt('overhead', 'raw-fork-b64', 'workerpool-process')} workerpool process in the same rounds; why ours lands where it does, this run does not say.${busy('overhead', bq?.s ?? 'ours-mapOnProcesses', 'workerpool-process')}`,
+    ),
+  );
+  const coldWhy = () =>
+    'The pools are built with 2 workers and the raw baseline starts 1. Earlier, by hand with 1 worker each, back to back (5 pairs): ThreadPool ÷ raw worker_threads median 1.09, ProcessPool ÷ raw fork 1.22 (a process worker cost ~7 ms more than the 15-line raw fork script; the worker entry\'s module graph was the guess, not measured). ' +
+    `This run: spawn → first result ${v('cold', 'ours-thread-submit', 'ms', (x) => x.firstMs)} for ThreadPool, ${v('cold', 'piscina', 'ms', (x) => x.firstMs)} for piscina, ${v('cold', 'raw-thread-1', 'ms', (x) => x.firstMs)} raw; importing rxjs-pools ${v('cold', 'ours-thread-submit', 'ms', (x) => x.extra?.importMs)} before the clock, piscina ${v('cold', 'piscina', 'ms', (x) => x.extra?.importMs)}.${busy('cold', 'ours-thread-submit', 'ours-process-submit', 'raw-thread-1', 'raw-fork-1')}`;
+  rows.push(
+    atMost('Cold start ≤ raw round trip + 10 % (threads)', R.ratio('cold', 'ours-thread-submit', 'raw-thread-1'), 1.1, 'ThreadPool ÷ raw worker_threads', coldWhy),
+    atMost('Cold start ≤ raw round trip + 10 % (processes)', R.ratio('cold', 'ours-process-submit', 'raw-fork-1'), 1.1, 'ProcessPool ÷ raw fork', coldWhy),
+  );
+  for (const [w, py, fig4, cands] of [
+    ['seed-threads', 'py-thread', 4.002, ['ours-thread-map', 'ours-mapOnThreads']],
+    ['seed-processes', 'py-process-c1', 6.014, ['ours-process-map', 'ours-mapOnProcesses']],
+  ] as const) {
+    for (const s of cands) {
+      const target = `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} under node within 1 % of Python (${short(s)})`;
+      const r = R.ratio(w, s, py);
+      const st = R.stat(w, s);
+      const pySt = R.stat(w, py);
+      if (!r || !st || !pySt) {
+        rows.push(NOT_MEASURED(target));
         continue;
       }
       const ok = r.median <= 1.01;
       rows.push({
-        target: `Seed ${w === 'seed-threads' ? 'threads' : 'processes'} within 1 % of Python (${nm(s)})`,
-        measured: `${st.median.toFixed(3)} s vs Python ${pySt.median.toFixed(3)} s in the same runs (issue: ${fig} s); ratio ${ratioText(r)}`,
+        target,
+        measured: `${st.median.toFixed(3)} s vs Python ${pySt.median.toFixed(3)} s in the same rounds (issue: ${fig4} s); ratio ${ratioText(r)}`,
         verdict: ok ? `**met** (${((r.median - 1) * 100).toFixed(2)} %)` : `**missed**: ${((r.median - 1) * 100).toFixed(2)} % slower`,
+        why: ok
+          ? undefined
+          : `${st.median.toFixed(3)} s is ${((st.median - (w === 'seed-threads' ? 4 : 6)) * 1000).toFixed(0)} ms over the ideal, Python's ${((pySt.median - (w === 'seed-threads' ? 4 : 6)) * 1000).toFixed(0)} ms; 1 % is ${w === 'seed-threads' ? '40' : '60'} ms.` +
+            seedFirst(w, s) +
+            seedCold(w === 'seed-threads' ? 'ours-thread-submit' : 'ours-process-submit', py) +
+            busy(w, s, py),
       });
     }
   }
   for (const s of ['ours-mapOnThreads', 'ours-mapOnThreads-c256', 'ours-mapOnThreads-paced', 'ours-thread-pull']) {
     const st = R.stat('memory', s);
-    if (!st) continue;
-    atMost(`Memory: RSS growth ≤ 64 MB (${nm(s)})`, st, 64, 'peak RSS growth', 'MB');
+    if (!st && s !== 'ours-mapOnThreads') continue;
+    rows.push(
+      atMost(`Memory: RSS growth ≤ 64 MB (${s === 'ours-mapOnThreads' ? 'mapOnThreads, defaults' : short(s)})`, st, 64, 'peak RSS growth', () =>
+        `A synchronous \`range(0, 1e6)\` pushes every value into the operator at once (\`maxBuffered\` defaults to Infinity), so what waits is what has not drained yet: ${label(s)} drained at ${v('memory', s, 'tasks/s', (x) => x.extra?.itemsPerSec)}. ` +
+        `The floor is the two workers themselves (raw pipelined round trip ${v('memory', 'raw-thread-pipe', 'MB')}); the pull path, \`from(pool.map(fn, items))\`, took ${v('memory', 'ours-thread-pull', 'MB')}.${busy('memory', s)}`,
+      'MB'),
+    );
   }
-  if (!R.stat('memory', 'ours-mapOnThreads')) rows.push({ target: 'Memory: RSS growth ≤ 64 MB (mapOnThreads)', measured: 'not measured', verdict: '—' });
-  return rows;
+  return {
+    title: 'Issue 4, rows still tracked',
+    rows,
+    note: "Issue 4's throughput rows (unbatched and batched operators, 40× and 2×) and its 1.95 speedup are superseded by issue 10's rows above, measured at the new defaults.",
+  };
+}
+
+/** Every target section of this run: the built-in ones, then any `extraTargets` gives. */
+export function targets(R: Results, extra?: ExtraTargets): TargetSection[] {
+  return [issue10(R), issue9(R), issue13(R), issue4(R), ...(extra?.(R) ?? [])];
 }
 
 /** The figures issue 4 quotes for the peers, to show how this run's machine compares. */
@@ -213,55 +476,6 @@ const ISSUE_FIGURES: Record<string, number> = {
   'raw-fork-b64': 640_000,
   'py-process-c256': 853_000,
 };
-
-// ---- why the misses: explanations tied to this run's own numbers ----------------------------
-function whyMissed(R: Results): string[] {
-  const L: string[] = [];
-  const rt = (w: string, a: string, b: string) => {
-    const x = R.ratio(w, a, b);
-    return x ? `${x.median.toFixed(x.median >= 10 ? 1 : 2)}×` : '?';
-  };
-  const v = (w: string, s: string, unit: string, pick?: (x: Sample) => unknown) => {
-    const x = R.stat(w, s, pick);
-    return x ? `${num(x.median, unit)}${unit === 'tasks/s' ? ' tasks/s' : unit === 'ms' ? ' ms' : unit === 'MB' ? ' MB' : ''}` : '?';
-  };
-  const missed = new Set(targets(R).filter((t) => t.verdict.includes('missed')).map((t) => t.target.replace(/ \(.*\)$/, '')));
-  const any = (...prefixes: string[]) => [...missed].some((t) => prefixes.some((p) => t.startsWith(p)));
-  if (any('mapOnThreads unbatched', 'mapOnProcesses unbatched')) {
-    L.push(
-      `- **Unbatched operators.** \`mapOnThreads\`/\`mapOnProcesses\` default \`concurrency\` to \`maxWorkers\`, so each worker holds one task and waits for the main thread between tasks: no pipelining. That is the strict request/response round trip, and it lands where the raw one does (raw worker_threads 1 in flight ${rt('overhead', 'raw-thread-1', 'piscina')} piscina; raw fork 1 in flight ${rt('overhead', 'raw-fork-1', 'workerpool-process')} workerpool-process; mapOnThreads ${rt('overhead', 'ours-mapOnThreads', 'piscina')}, mapOnProcesses ${rt('overhead', 'ours-mapOnProcesses', 'workerpool-process')}). ` +
-        `With \`concurrency: 64\` the same operators reach ${rt('overhead', 'ours-mapOnThreads-k64', 'piscina')} piscina (${rt('overhead', 'ours-mapOnThreads-k64', 'raw-thread-pipe')} the raw pipelined round trip) and ${rt('overhead', 'ours-mapOnProcesses-k64', 'workerpool-process')} workerpool-process, which meets the 4× target for threads. ` +
-        `The rest of the gap to \`ThreadPool.map\` (${rt('overhead', 'ours-thread-map', 'piscina')} piscina, whose default read-ahead keeps up to 512 items in flight here) is the operator's per-item path: a Subject/subscriber \`next\`, an input queue, one \`runBatch\` with its callback and a reorder-buffer slot per item; a CPU profile of 100,000 items at concurrency 64 shows ~20 % in \`postMessage\` and ~15 % in garbage collection on the main thread.`,
-    );
-  }
-  if (any('mapOnThreads batched')) {
-    L.push(
-      `- **Batched mapOnThreads vs 40× piscina and 2× Python.** At chunksize 256, 20,000 items are 79 messages and the timed part lasts ~25 ms, so fixed latencies weigh: even the raw round trip with 64 items a message reaches only ${rt('overhead', 'raw-thread-b64', 'piscina')} piscina here, and Python's ProcessPool chunksize 256 (one pickle call a chunk) is ${rt('overhead', 'py-process-c256', 'raw-thread-b64')} that raw baseline. mapOnThreads chunksize 256 is ${rt('overhead', 'ours-mapOnThreads-c256', 'raw-thread-b64')} the raw batched round trip (ThreadPool.map chunksize 256: ${rt('overhead', 'ours-thread-map-c256', 'raw-thread-b64')}). The 40× and 2× targets need ours to beat the raw batched round trip; on 200,000 items (run by hand, back to back) mapOnThreads chunksize 256 did 1.73M tasks/s against 2.66M for the raw 64-a-message round trip.`,
-    );
-  }
-  if (any('CPU-bound speedup')) {
-    L.push(
-      `- **CPU-bound speedup.** The peers and the raw round trips land at the same place, around 1.95 (same run: raw worker_threads ${v('cpu', 'raw-thread-1', '×')}×, piscina ${v('cpu', 'piscina', '×')}×, raw fork ${v('cpu', 'raw-fork-1', '×')}×, workerpool-process ${v('cpu', 'workerpool-process', '×')}×); ours is within noise of them (same-round ratios in table 2). 64 tasks on 2 workers are 32 waves of ~20 ms; 1.95 leaves 2.5 % for dispatch, the main thread's own work and the other processes on a 2-core VM.`,
-    );
-  }
-  if (any('Cold start')) {
-    L.push(
-      `- **Cold start.** The pools are built with 2 workers (the workload-1 configuration) and the raw baseline starts 1. Run by hand with 1 worker each, back to back, 5 pairs: ThreadPool ÷ raw worker_threads 1.16, 0.94, 0.98, 1.18, 1.09 (median 1.09, within target); ProcessPool ÷ raw fork 1.12, 1.15, 1.36, 1.28, 1.22 (median 1.22): a process worker costs ~7 ms more than the 15-line raw fork script, our guess being the worker entry's module graph (protocol, serialisation, error helpers) loaded before the first message. ` +
-        `Apart from the clock, importing \`rxjs-pools\` costs ${v('cold', 'ours-thread-submit', 'ms', (x) => x.extra?.importMs)} against piscina's ${v('cold', 'piscina', 'ms', (x) => x.extra?.importMs)}: the root entry re-exports the operators, which import \`rxjs\` (its CommonJS bundle, ~75 ms here); a script that only uses the pools imports \`rxjs-pools/pools\` instead (about 15 ms, measured by hand); spawn → first result is ${v('cold', 'ours-thread-submit', 'ms', (x) => x.firstMs)} for ThreadPool, ${v('cold', 'piscina', 'ms', (x) => x.firstMs)} for piscina and ${v('cold', 'raw-thread-1', 'ms', (x) => x.firstMs)} raw.`,
-    );
-  }
-  if (any('Seed threads', 'Seed processes')) {
-    L.push(
-      `- **Seed scenario, threads.** Python starts a thread in well under a millisecond (ThreadPoolExecutor cold start ${v('cold', 'py-thread', 'ms')}); a worker thread needs ${v('cold', 'raw-thread-1', 'ms')} even raw, and three of them start together on two cores. Ours is ${rt('seed-threads', 'ours-thread-map', 'piscina')} piscina in the same rounds; 1 % of 4 s is 40 ms, about one worker start, so the target needs workers started before the clock (not possible for "construct → last result") or a faster start than raw \`new Worker\`.`,
-    );
-  }
-  if (any('Memory')) {
-    L.push(
-      `- **Memory.** A synchronous \`range(0, 1e6)\` pushes every value into \`mapOnThreads\` at once; with \`maxBuffered\` defaulting to Infinity they all wait in the operator's input buffer while it drains at ${v('memory', 'ours-mapOnThreads', 'tasks/s', (x) => x.extra?.itemsPerSec)} (the unpipelined default above), hence ${v('memory', 'ours-mapOnThreads', 'MB')}. With chunksize 256 it drains at ${v('memory', 'ours-mapOnThreads-c256', 'tasks/s', (x) => x.extra?.itemsPerSec)} and peaks at ${v('memory', 'ours-mapOnThreads-c256', 'MB')}. The README's two patterns for inputs larger than memory stay bounded: the pull path, \`from(pool.map(fn, items))\`, at ${v('memory', 'ours-thread-pull', 'MB')}, and \`mapOnThreads\` fed by a source paced by its consumer (at most 10,000 items ahead, chunksize 256) at ${v('memory', 'ours-mapOnThreads-paced', 'MB')}; the floor is the two workers themselves (raw pipelined round trip ${v('memory', 'raw-thread-pipe', 'MB')}), which leaves little of a 64 MB budget to any buffering.`,
-    );
-  }
-  return L;
-}
 
 // ---- the SVG chart --------------------------------------------------------------------------
 const COLORS: Record<string, string> = { ours: '#e8590c', peer: '#1971c2', raw: '#868e96', python: '#7048e8' };
@@ -333,6 +547,9 @@ ${parts.join('\n')}
 }
 
 // ---- markdown -------------------------------------------------------------------------------
+/** Text safe inside a table cell. */
+const cell = (s: string) => s.replace(/\|/g, '/');
+
 export function writeReport(o: {
   outDir: string;
   samples: Sample[];
@@ -343,6 +560,8 @@ export function writeReport(o: {
   totalS: number;
   calibration: { spin: number; pyspin: number };
   systems: readonly SystemDef[];
+  /** Target sections kept elsewhere (bench/real/targets.ts), shown after the built-in ones. */
+  extraTargets?: ExtraTargets;
 }): string[] {
   const R = new Results(o.samples);
   const m = o.machine;
@@ -359,7 +578,9 @@ export function writeReport(o: {
     'interleave the systems (order rotated per round) and every ratio is computed within a round, then summarised as median',
     '(min–max). `NODE_EXTRA_CA_CERTS`, set on this machine and worth ~40 ms per Node start, is removed for every child alike.',
     `The CPU task was calibrated to ~20 ms: \`spin(${o.calibration.spin})\` in Node, \`spin(${o.calibration.pyspin})\` in Python.`,
-    'Ratios are *system ÷ baseline*: piscina for threads, workerpool-process for processes (for times, below 1 is faster).',
+    'Ratios are *system ÷ baseline*: piscina for threads, workerpool-process for processes, the same system under node for a',
+    '"under tsx" row, the local `for await` for streams, BullMQ direct (or one host, for the 200 ms task) for Redis (for times,',
+    'below 1 is faster).',
     '',
   );
   // The noise note is derived from the samples each time (never stored), so a rewrite stays right.
@@ -381,12 +602,34 @@ export function writeReport(o: {
     L.push('');
   }
 
-  const tRows = targets(R);
-  L.push('## Targets (issue 4)', '', '| target | measured (same run) | verdict |', '| --- | --- | --- |');
-  for (const t of tRows) L.push(`| ${t.target} | ${t.measured} | ${t.verdict} |`);
-  L.push('');
-  const why = whyMissed(R);
-  if (why.length) L.push('### Why the misses', '', ...why, '');
+  const sections = targets(R, o.extraTargets);
+  const all = sections.flatMap((x) => x.rows);
+  const judged = all.filter((t) => t.verdict.includes('met**') || t.verdict.includes('missed**'));
+  L.push(
+    '## Targets',
+    '',
+    `Each row holds a target of the issue named against this run's figures (ratios taken within a round); ${judged.filter((t) => t.verdict.includes('met**')).length} of ${judged.length} met` +
+      `${all.some((t) => t.verdict === '—') ? `, ${all.filter((t) => t.verdict === '—').length} not measured in this run` : ''}.`,
+    '',
+  );
+  for (const sec of sections) {
+    const shown = sec.rows.filter((t) => t.verdict !== '—' || t.measured !== NOT_MEASURED('').measured);
+    const absent = sec.rows.filter((t) => !shown.includes(t));
+    L.push(`### ${sec.title}`, '');
+    if (shown.length) {
+      L.push('| target | measured (same run) | verdict |', '| --- | --- | --- |');
+      for (const t of shown) L.push(`| ${cell(t.target)} | ${cell(t.measured)} | ${t.verdict} |`);
+      L.push('');
+    }
+    if (absent.length) L.push(`Not measured in this run: ${absent.map((t) => t.target).join('; ')}.`, '');
+    if (sec.note) L.push(sec.note, '');
+  }
+  const missed = all.filter((t) => t.verdict.includes('missed**'));
+  if (missed.length) {
+    L.push('### Why the misses', '');
+    for (const t of missed) L.push(`- **${t.target}.** ${t.why ?? 'Not found: this run has no figure that explains it.'}`);
+    L.push('');
+  }
 
   for (const w of o.workloads) {
     const names = o.systems.filter((s) => o.samples.some((x) => x.workload === w.id && x.system === s.name));
@@ -395,7 +638,10 @@ export function writeReport(o: {
     const span = ats.length ? ` Measured ${ats[0]!.slice(0, 10)} ${ats[0]!.slice(11, 16)}–${ats[ats.length - 1]!.slice(11, 16)} UTC.` : '';
     L.push(`## ${w.title}`, '', `${w.what}. Unit: ${w.unit}, ${w.better} is better.${span}`, '');
     const extraHead =
-      w.id === 'cold' ? ' library import (ms), before the clock | spawn → first result, parent-observed (ms) |' :
+      w.id === 'cold' || w.id === 'cold-tsx' ? ' library import (ms), before the clock | spawn → first result, parent-observed (ms) |' :
+      w.id === 'stream' ? ' main RSS peak growth (MiB) | of it after the first tenth (MiB) | worker peak: heap / RSS (MiB) |' :
+      w.id === 'redis' ? ' items a run | seconds a run |' :
+      w.id.startsWith('seed-') ? ' construction → first result (s), ours |' :
       w.id === 'cpu' ? ' pool time (ms) |' :
       w.id === 'transfer-move' ? ' sent buffer detached |' :
       w.id.startsWith('transfer') ? ' MB/s |' :
@@ -409,8 +655,10 @@ export function writeReport(o: {
       const status = R.status(w.id, s.name);
       // A baseline that could not run this workload (workerpool-process cannot carry an
       // ArrayBuffer) gives way to the raw round trip of the same runtime.
-      let base = baselineOf(s);
-      let baseNote = '';
+      // A tsx row is held against the same system under node, when that ran in this workload.
+      const node = s.tsx ? s.name.replace(/-tsx$/, '') : undefined;
+      let base = node && R.stat(w.id, node) ? node : baselineOf(s);
+      let baseNote = base === node ? ' of node' : '';
       if (!R.stat(w.id, base)) {
         base = s.runtime === 'thread' ? 'raw-thread-1' : 'raw-fork-1';
         baseNote = s.runtime === 'thread' ? ' of raw thread' : ' of raw fork';
@@ -419,7 +667,7 @@ export function writeReport(o: {
       const ratio = s.name === base ? (baseNote ? 'baseline here' : 'baseline') : r0 ? `${ratioText(r0)}${baseNote}` : '—';
       const label = s.kind === 'ours' ? `**${s.label}**` : s.label;
       let extra = '';
-      if (w.id === 'cold') {
+      if (w.id === 'cold' || w.id === 'cold-tsx') {
         const imp = R.stat(w.id, s.name, (x) => x.extra?.importMs);
         const f = R.stat(w.id, s.name, (x) => x.firstMs);
         extra = `${imp ? ` ${num(imp.median, 'ms')} |` : ' — |'}${f ? ` ${num(f.median, 'ms')} (${range(f, 'ms')}) |` : ' — |'}`;
@@ -437,6 +685,23 @@ export function writeReport(o: {
         extra = f ? ` ${num(f.median, 'tasks/s')} |` : ' — |';
       } else if (w.id === 'overhead') {
         extra = ISSUE_FIGURES[s.name] ? ` ${num(ISSUE_FIGURES[s.name]!, 'tasks/s')} |` : ' |';
+      } else if (w.id === 'stream') {
+        const mib = (pick: (x: Sample) => unknown) => {
+          const f = R.stat(w.id, s.name, pick);
+          return f ? (f.median / 2 ** 20).toFixed(1) : '—';
+        };
+        const e = (x: Sample, k: string) => Number(x.extra?.[k]);
+        const worker = (k: string) => (x: Sample) => (x.extra?.worker as Record<string, number> | undefined)?.[k];
+        const heap = mib(worker('peakHeap'));
+        const wrss = mib(worker('vmHWM'));
+        extra = ` +${mib((x) => e(x, 'mainRssPeak') - e(x, 'mainRss0'))} | +${mib((x) => e(x, 'mainPeakAfterTenth') - e(x, 'mainRssAtTenth'))} | ${heap === '—' ? '—' : `${heap} / ${wrss === '—' ? 'in main' : wrss}`} |`;
+      } else if (w.id.startsWith('seed-')) {
+        const f = R.stat(w.id, s.name, (x) => x.extra?.firstS);
+        extra = f ? ` ${f.median.toFixed(3)} |` : ' — |';
+      } else if (w.id === 'redis') {
+        const items = R.stat(w.id, s.name, (x) => x.extra?.items);
+        const secs = R.stat(w.id, s.name, (x) => x.extra?.seconds);
+        extra = ` ${items ? items.median.toLocaleString('en-US') : '—'} | ${secs ? secs.median.toFixed(2) : '—'} |`;
       }
       if (st) {
         const warn = status !== 'ok' ? ` (${status})` : '';
@@ -458,7 +723,7 @@ export function writeReport(o: {
     const svg = chart(R, overhead, o.systems, `${m.cpu}, ${m.cores} cores, Node ${m.node}, Python ${m.python}; median of ${runs} run(s) with min–max whiskers; ${m.date.slice(0, 10)}`);
     writeFileSync(join(o.outDir, svgName), svg);
     files.push(join(o.outDir, svgName));
-    L.splice(L.indexOf('## Targets (issue 4)'), 0, `![Throughput by system](${svgName})`, '');
+    L.splice(L.indexOf('## Targets'), 0, `![Throughput by system](${svgName})`, '');
   }
   writeFileSync(join(o.outDir, 'RESULTS.md'), `${L.join('\n')}\n`);
   writeFileSync(join(o.outDir, 'results.json'), `${JSON.stringify({ machine: m, notes: storedNotes, calibration: o.calibration, totalS: o.totalS, samples: o.samples }, null, 1)}\n`);
@@ -472,24 +737,31 @@ export function writeReport(o: {
  * The README section between `<!-- bench:start -->` and `<!-- bench:end -->`, written by a full run
  * so the README never quotes figures from a run other than the one in bench/RESULTS.md.
  */
-export function readmeSection(samples: Sample[], m: Machine): string {
+export function readmeSection(samples: Sample[], m: Machine, extraTargets?: ExtraTargets): string {
   const R = new Results(samples);
   const rows: [string, string, string, string][] = [
-    ['overhead', 'ours-thread-map', 'piscina', 'ThreadPool `map`, unbatched ÷ piscina'],
-    ['overhead', 'ours-thread-map-c256', 'piscina', 'ThreadPool `map`, chunksize 256 ÷ piscina'],
+    ['overhead', 'ours-thread-map', 'piscina', 'ThreadPool `map`, defaults (chunksize \'auto\') ÷ piscina'],
+    ['overhead', 'ours-thread-map-c1', 'piscina', 'ThreadPool `map`, chunksize 1 ÷ piscina'],
     ['overhead', 'ours-mapOnThreads', 'piscina', '`mapOnThreads`, defaults ÷ piscina'],
-    ['overhead', 'ours-mapOnThreads-k64', 'piscina', '`mapOnThreads`, concurrency 64 ÷ piscina'],
-    ['overhead', 'ours-mapOnThreads-c256', 'piscina', '`mapOnThreads`, chunksize 256 ÷ piscina'],
-    ['overhead', 'ours-mapOnThreads-c256', 'py-process-c256', '`mapOnThreads`, chunksize 256 ÷ Python ProcessPool chunksize 256'],
-    ['overhead', 'ours-process-map', 'workerpool-process', 'ProcessPool `map`, unbatched ÷ workerpool process'],
+    ['overhead', 'ours-mapOnThreads', 'py-process-c256', '`mapOnThreads`, defaults ÷ Python ProcessPool chunksize 256'],
+    ['overhead', 'ours-mapOnThreads-k64-c1', 'ours-thread-map-c1', '`mapOnThreads`, concurrency 64, chunksize 1 ÷ ThreadPool `map` chunksize 1'],
+    ['overhead', 'ours-process-map', 'workerpool-process', 'ProcessPool `map`, defaults ÷ workerpool process'],
     ['overhead', 'ours-mapOnProcesses', 'workerpool-process', '`mapOnProcesses`, defaults ÷ workerpool process'],
-    ['overhead', 'ours-mapOnProcesses-c256', 'workerpool-process', '`mapOnProcesses`, chunksize 256 ÷ workerpool process'],
     ['cold', 'ours-thread-submit', 'raw-thread-1', 'cold start ThreadPool ÷ raw `new Worker` round trip (lower is faster)'],
     ['cold', 'ours-process-submit', 'raw-fork-1', 'cold start ProcessPool ÷ raw `fork` round trip (lower is faster)'],
+    ['cold-tsx', 'ours-thread-submit-tsx', 'ours-thread-submit', 'cold start, 3 workers, ThreadPool under tsx ÷ under node (lower is faster)'],
+    ['cold-tsx', 'ours-process-submit-tsx', 'ours-process-submit', 'cold start, 3 workers, ProcessPool under tsx ÷ under node (lower is faster)'],
+    ['cold-tsx', 'ours-thread-submit-tsx', 'piscina-tsx', 'cold start, 3 workers, both under tsx: ThreadPool ÷ piscina (lower is faster)'],
     ['transfer-copy', 'ours-thread-submit', 'piscina', '16 MB ArrayBuffer round trip, copied, ThreadPool ÷ piscina (lower is faster)'],
     ['transfer-move', 'ours-thread-submit', 'piscina', '16 MB ArrayBuffer round trip, transferred, ThreadPool ÷ piscina (lower is faster)'],
     ['seed-threads', 'ours-mapOnThreads', 'py-thread', 'seed, 10 × 1 s on 3 threads, `mapOnThreads` ÷ Python (lower is faster)'],
     ['seed-processes', 'ours-mapOnProcesses', 'py-process-c1', 'seed, 8 × 2 s on 3 processes, `mapOnProcesses` ÷ Python (lower is faster)'],
+    ['seed-threads', 'ours-mapOnThreads-tsx', 'py-thread', 'seed, threads, `mapOnThreads` under tsx ÷ Python (lower is faster)'],
+    ['seed-processes', 'ours-mapOnProcesses-tsx', 'py-process-c1', 'seed, processes, `mapOnProcesses` under tsx ÷ Python (lower is faster)'],
+    ['stream', 'stream-threads', 'stream-plain-async', '`pool.stream` on a ThreadPool, 10M values ÷ a local `for await` (values/s)'],
+    ['redis', 'redis-map', 'redis-bullmq', 'RedisPool `pool.map`, defaults ÷ BullMQ one job per item'],
+    ['redis', 'redis-mapOnPool', 'redis-bullmq', 'RedisPool `mapOnPool`, defaults ÷ BullMQ one job per item'],
+    ['redis', 'redis-slow-two', 'redis-slow-one', 'RedisPool, 200 ms tasks: two hosts ÷ one host'],
   ];
   const L: string[] = [];
   L.push('## Benchmarks', '');
@@ -499,7 +771,7 @@ export function readmeSection(samples: Sample[], m: Machine): string {
     'tinypool, workerpool, threads.js, hand-written `worker_threads`/`fork` round trips and Python\'s `concurrent.futures`. Every',
     'comparison here is a ratio taken within one round of that run, or a figure shown beside its peers from the same run',
     '(median, min–max over rounds); the absolute figures, the method, every workload and how busy the machine (shared with',
-    'other test runs) was are in [bench/RESULTS.md](bench/RESULTS.md). `npm run bench -- --quick` is a two-minute smoke run.',
+    'other test runs) was are in [bench/RESULTS.md](bench/RESULTS.md). `npm run bench -- --quick` is a three-minute smoke run.',
     '',
     '| measure (same run) | median (min–max) |',
     '| --- | ---: |',
@@ -525,9 +797,9 @@ export function readmeSection(samples: Sample[], m: Machine): string {
   const memOp = R.stat('memory', 'ours-mapOnThreads');
   if (mem) L.push(`| peak RSS growth, 1,000,000 items through \`from(pool.map(fn, items))\`, the pull path (same run: ${memPeers}) | ${num(mem.median, 'MB')} MB |`);
   if (memOp) L.push(`| peak RSS growth, 1,000,000 items from a synchronous \`range\` through \`mapOnThreads\`, the push path | ${num(memOp.median, 'MB')} MB |`);
-  const tr = targets(R).filter((t) => t.verdict !== '—');
+  const tr = targets(R, extraTargets).flatMap((x) => x.rows).filter((t) => t.verdict.includes('met**') || t.verdict.includes('missed**'));
   const met = tr.filter((t) => t.verdict.includes('met**'));
-  L.push('', `Issue 4's targets: ${met.length} of ${tr.length} met in this run. Missed:`, '');
+  L.push('', `Targets (issues 10, 9, 13 and what still holds of 4): ${met.length} of ${tr.length} met in this run.${met.length < tr.length ? ' Missed:' : ''}`, '');
   for (const t of tr.filter((x) => x.verdict.includes('missed'))) L.push(`- ${t.target}: ${t.measured}; ${t.verdict.replace(/\*\*/g, '')}.`);
   L.push('', 'Why each miss happens, as far as measured, is in [bench/RESULTS.md](bench/RESULTS.md).', '');
 

@@ -1,8 +1,8 @@
 /**
  * `npm run bench` — rxjs-pools against its peers, on this machine, in one run.
  *
- *   npm run bench                   full run (< 15 min): bench/RESULTS.md, bench/throughput.svg, bench/results.json
- *   npm run bench -- --quick        smoke run (< 2 min): written to bench/.out/ unless --out is given
+ *   npm run bench                   full run (< 20 min): bench/RESULTS.md, bench/throughput.svg, bench/results.json
+ *   npm run bench -- --quick        smoke run (< 3 min): written to bench/.out/ unless --out is given
  *   options: --only overhead,cold   --systems piscina,ours   --runs 3   --out DIR   --no-build
  *            --merge[=FILE]    re-measure the --only workloads and keep the rest from FILE (bench/results.json)
  *            --from-json FILE  rewrite the reports (and, into bench/, the README section) from a results.json
@@ -16,15 +16,22 @@
  *
  * NODE_EXTRA_CA_CERTS (set on this machine) costs ~40 ms per Node process start; it is removed from
  * the environment of every child, for every system and workload alike.
+ *
+ * Children run under plain `node` with no loader, except the `-tsx` systems (started with the tsx
+ * binary, as `npx tsx script.ts` is), bench/stream-child.mjs for the streaming workload, and a
+ * workload's `session` script (bench/redis.ts: one child for all its systems and rounds).
+ *
+ * Target sections beyond issue 4/9/10/13 (bench/report.ts `targets`): a module bench/real/targets.ts,
+ * if there is one, exporting `extraTargets` (see `ExtraTargets` in report.ts) adds its own.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { SYSTEMS, WORKLOADS, byName, type WorkloadDef } from './systems.ts';
-import { readmeSection, writeReport, type Machine, type Sample } from './report.ts';
+import { readmeSection, writeReport, type ExtraTargets, type Machine, type Sample } from './report.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -45,6 +52,7 @@ const runsOverride = option('runs') ? Number(option('runs')) : undefined;
 const outDir = option('out') ?? (quick || only || systemFilter || runsOverride ? join(benchDir, '.out') : benchDir);
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
 
 // ---- environment: the same for every child ----------------------------------------------------
 const childEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -134,12 +142,26 @@ interface ChildOutcome {
   firstMs?: number;
 }
 
-function runChild(workload: string, system: string, params: Record<string, unknown>, timeoutMs: number): Promise<ChildOutcome> {
-  const python = system.startsWith('py-');
-  const cmd = python ? 'python3' : process.execPath;
-  const args = python
-    ? [join(benchDir, 'py_bench.py'), workload, system, JSON.stringify(params)]
-    : [join(benchDir, 'child.mjs'), workload, system, JSON.stringify(params)];
+/** What runs one measurement: python3 for Python, stream-child.mjs for `stream-`, tsx for `-tsx`, else node. */
+function commandFor(workload: string, system: string, params: Record<string, unknown>): { cmd: string; args: string[] } {
+  if (system.startsWith('py-')) return { cmd: 'python3', args: [join(benchDir, 'py_bench.py'), workload, system, JSON.stringify(params)] };
+  const loader = byName.get(system)?.tsx ? [tsxCli] : [];
+  if (system.startsWith('stream-')) {
+    return { cmd: process.execPath, args: [...loader, join(benchDir, 'stream-child.mjs'), system.slice('stream-'.length), String(params.values ?? 10_000_000), 'built'] };
+  }
+  return { cmd: process.execPath, args: [...loader, join(benchDir, 'child.mjs'), workload, system, JSON.stringify(params)] };
+}
+
+/** bench/stream-child.mjs prints one JSON line rather than `@@RESULT`: its rate is the value. */
+function streamResult(out: string): Record<string, unknown> | undefined {
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (!line.startsWith('{')) return undefined;
+  const r = JSON.parse(line) as Record<string, unknown>;
+  return { ...r, value: r.rate };
+}
+
+function runChild(workload: string, system: string, params: Record<string, unknown>, timeoutMs: number, argsOverride?: { cmd: string; args: string[] }): Promise<ChildOutcome> {
+  const { cmd, args } = argsOverride ?? commandFor(workload, system, params);
   return new Promise((resolve) => {
     const t0 = performance.now();
     // detached: the child leads its own process group, so a timeout kills its workers too.
@@ -176,10 +198,68 @@ function runChild(workload: string, system: string, params: Record<string, unkno
       const errLine = /^@@ERROR (.*)$/m.exec(out);
       if (hung) return resolve({ status: 'hung', wallMs, error: `no result after ${timeoutMs / 1000} s` });
       if (res && code === 0) return resolve({ status: 'ok', result: JSON.parse(res[1]!) as Record<string, unknown>, wallMs, firstMs });
+      const streamed = system.startsWith('stream-') && code === 0 ? streamResult(out) : undefined;
+      if (streamed) return resolve({ status: 'ok', result: streamed, wallMs });
       const why = errLine ? (JSON.parse(errLine[1]!) as string) : `exit ${code ?? signal}: ${err.trim().split('\n').slice(-2).join(' / ')}`;
       resolve({ status: 'failed', wallMs, error: why.slice(0, 300) });
     });
   });
+}
+
+// ---- a session: one child for every system and round of a workload -----------------------------
+/** Why a session workload cannot run here, if it cannot. */
+function sessionUnavailable(w: WorkloadDef): string | undefined {
+  if (w.session !== 'redis.ts') return undefined;
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return 'redis-server is not installed here (`apt-get install -y redis-server`)';
+  for (const p of ['bullmq', 'ioredis']) if (!existsSync(join(root, 'node_modules', p))) return `${p} is not installed (npm ci)`;
+  for (const f of ['dist/cli.js', 'dist/redis/index.js']) if (!existsSync(join(root, f))) return `there is no ${f} (npm run build)`;
+  return undefined;
+}
+
+/**
+ * Runs `w.session` once under tsx for all `runs` rounds (bench/redis.ts starts a redis-server and
+ * worker hosts, which only a whole session amortises) and turns its `@@RESULT {"rounds": […]}` into
+ * one sample per system and round. Other people's load is sampled before and after only.
+ */
+async function runSession(w: WorkloadDef, runs: number, systems: readonly string[], samples: Sample[]): Promise<void> {
+  const why = sessionUnavailable(w);
+  if (why) {
+    notes.push(`${w.title} was skipped: ${why}.`);
+    log(`  skipped: ${why}`);
+    for (const s of systems) samples.push({ workload: w.id, system: s, round: 0, status: 'skipped', wallMs: 0, error: why });
+    return;
+  }
+  const load = await settle();
+  const args = [tsxCli, join(benchDir, w.session!), '--json', '--built', '--rounds', String(runs), ...(quick ? ['--quick'] : [])];
+  const o = await runChild(w.id, w.session!, {}, w.timeoutMs, { cmd: process.execPath, args });
+  const after = await backgroundLoad();
+  const noisy = Math.max(load, after) > BUSY;
+  const at = new Date().toISOString();
+  const rounds = (o.result?.rounds ?? []) as Record<string, Record<string, unknown>>[];
+  if (o.status !== 'ok' || rounds.length === 0) {
+    log(`  ${o.status.toUpperCase()}: ${o.error ?? 'no rounds in its result'}  (${(o.wallMs / 1000).toFixed(1)} s)`);
+    for (const s of systems) samples.push({ at, workload: w.id, system: s, round: 0, status: o.status === 'ok' ? 'failed' : o.status, error: o.error ?? 'no rounds in its result', wallMs: o.wallMs });
+    return;
+  }
+  rounds.forEach((row, r) => {
+    for (const s of systems) {
+      const m = row[s];
+      const value = typeof m?.value === 'number' ? m.value : undefined;
+      samples.push({ at, workload: w.id, system: s, round: r, status: value === undefined ? 'failed' : 'ok', value, extra: m, error: value === undefined ? `${w.session} reported no ${s}` : undefined, wallMs: o.wallMs, load, loadAfter: after, noisy, tries: 1 });
+      log(`  r${r + 1} ${s.padEnd(26)} ${value === undefined ? 'MISSING' : fmt(value, w)}`);
+    }
+  });
+  log(`  (one session, ${(o.wallMs / 1000).toFixed(1)} s${noisy ? `, machine ${(load * 100).toFixed(0)} % / ${(after * 100).toFixed(0)} % busy before / after` : ''})`);
+}
+
+// ---- target sections contributed by other parts of the bench (bench/real/) --------------------
+async function loadExtraTargets(): Promise<ExtraTargets | undefined> {
+  const file = join(benchDir, 'real/targets.ts');
+  if (!existsSync(file)) return undefined;
+  const m = (await import(pathToFileURL(file).href)) as { extraTargets?: ExtraTargets };
+  if (typeof m.extraTargets !== 'function') notes.push('bench/real/targets.ts exports no `extraTargets` function: its targets are not shown.');
+  return typeof m.extraTargets === 'function' ? m.extraTargets : undefined;
 }
 
 // ---- calibration: ~20 ms of the CPU task, for Node and for Python separately -------------------
@@ -235,22 +315,23 @@ function machine(): Machine {
 
 // ---- main -----------------------------------------------------------------------------------
 /** `--from-json FILE`: rewrite RESULTS.md, the chart and the README section from a results.json. */
-function fromJson(file: string): void {
+async function fromJson(file: string): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const j = JSON.parse(readFileSync(file, 'utf8')) as { machine: Machine; notes: string[]; calibration: { spin: number; pyspin: number }; samples: Sample[]; totalS?: number };
   const workloads = WORKLOADS.filter((w) => j.samples.some((x) => x.workload === w.id));
-  const files = writeReport({ outDir, samples: j.samples, workloads, machine: j.machine, notes: j.notes, quick: false, totalS: j.totalS ?? 0, calibration: j.calibration, systems: SYSTEMS });
-  if (outDir === benchDir) files.push(...updateReadme(j.samples, j.machine));
+  const extraTargets = await loadExtraTargets();
+  const files = writeReport({ outDir, samples: j.samples, workloads, machine: j.machine, notes: j.notes, quick: false, totalS: j.totalS ?? 0, calibration: j.calibration, systems: SYSTEMS, extraTargets });
+  if (outDir === benchDir) files.push(...updateReadme(j.samples, j.machine, extraTargets));
   log(`rewritten: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
 }
 
-function updateReadme(samples: Sample[], m: Machine): string[] {
+function updateReadme(samples: Sample[], m: Machine, extraTargets: ExtraTargets | undefined): string[] {
   const readme = join(root, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const a = text.indexOf('<!-- bench:start -->');
   const b = text.indexOf('<!-- bench:end -->');
   if (a < 0 || b < a) return [];
-  writeFileSync(readme, `${text.slice(0, a)}<!-- bench:start -->\n${readmeSection(samples, m)}\n${text.slice(b)}`);
+  writeFileSync(readme, `${text.slice(0, a)}<!-- bench:start -->\n${readmeSection(samples, m, extraTargets)}\n${text.slice(b)}`);
   return [readme];
 }
 
@@ -287,7 +368,11 @@ async function main(): Promise<void> {
     const skipped = systems.filter((s) => !oursAvailable(s));
     for (const s of skipped) samples.push({ workload: w.id, system: s, round: 0, status: 'skipped', wallMs: 0 });
     const active = systems.filter((s) => oursAvailable(s));
-    log(`\n${w.title} — ${runs} round(s) × ${active.length} systems${skipped.length ? ` (${skipped.length} of ours skipped)` : ''}`);
+    log(`\n${w.title} — ${runs} round(s) × ${active.length} systems${skipped.length ? ` (${skipped.length} of ours skipped)` : ''}${w.session ? `, one ${w.session} session` : ''}`);
+    if (w.session) {
+      await runSession(w, runs, active, samples);
+      continue;
+    }
     const params: Record<string, unknown> = { ...w.params, spin: cal.spin, pyspin: cal.pyspin };
     for (let r = 0; r < runs; r++) {
       // Rotate the order every round so no system is always first (cold caches) or last.
@@ -335,14 +420,15 @@ async function main(): Promise<void> {
   }
   mkdirSync(outDir, { recursive: true });
   const m = machine();
-  const files = writeReport({ outDir, samples, workloads: WORKLOADS.filter((w) => samples.some((x) => x.workload === w.id)), machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS });
+  const extraTargets = await loadExtraTargets();
+  const files = writeReport({ outDir, samples, workloads: WORKLOADS.filter((w) => samples.some((x) => x.workload === w.id)), machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS, extraTargets });
   // Only a full, unfiltered run speaks for the README.
-  if (outDir === benchDir && !quick) files.push(...updateReadme(samples, m));
+  if (outDir === benchDir && !quick) files.push(...updateReadme(samples, m, extraTargets));
   log(`\ndone in ${totalS.toFixed(0)} s: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
 }
 
 function fmt(v: number, w: WorkloadDef): string {
-  if (w.unit === 'tasks/s') return `${Math.round(v).toLocaleString('en-US')} tasks/s`;
+  if (w.unit.endsWith('/s') && v >= 100) return `${Math.round(v).toLocaleString('en-US')} ${w.unit}`;
   return `${v.toFixed(v < 10 ? 3 : 1)} ${w.unit}`;
 }
 

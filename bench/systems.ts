@@ -3,7 +3,7 @@
  * Measurement code lives in child.mjs (Node) and py_bench.py (Python); this file is only data.
  */
 
-export type Runtime = 'thread' | 'process';
+export type Runtime = 'thread' | 'process' | 'redis';
 export type Kind = 'ours' | 'peer' | 'raw' | 'python';
 
 export interface SystemDef {
@@ -12,18 +12,34 @@ export interface SystemDef {
   readonly label: string;
   readonly kind: Kind;
   readonly runtime: Runtime;
+  /**
+   * The child runs under tsx (`tsx bench/child.mjs …`, as `npx tsx script.ts` runs a script): its
+   * loader is in the parent's execArgv, so whatever a pool does with it (inherit it, filter it) is
+   * measured. The other Node systems run under plain `node` with no loader at all.
+   */
+  readonly tsx?: boolean;
+  /** Its table's "÷ baseline" column; default: piscina for threads, workerpool-process for processes. */
+  readonly baseline?: string;
 }
 
-const sys = (name: string, label: string, kind: Kind, runtime: Runtime): SystemDef => ({ name, label, kind, runtime });
+const sys = (name: string, label: string, kind: Kind, runtime: Runtime, more: Partial<SystemDef> = {}): SystemDef => ({ name, label, kind, runtime, ...more });
+/** The same system run under tsx: `<name>-tsx`; child.mjs strips the suffix. */
+const underTsx = (s: SystemDef): SystemDef => ({ ...s, name: `${s.name}-tsx`, label: `${s.label}, under tsx`, tsx: true });
 
-export const SYSTEMS: readonly SystemDef[] = [
+// Defaults (issue 10): `chunksize: 'auto'` for pool.map and the operators, and the operators'
+// `concurrency` from the pool's batching hint. A row without options says "(defaults)".
+const BASE: readonly SystemDef[] = [
   sys('ours-thread-submit', 'ThreadPool submit', 'ours', 'thread'),
-  sys('ours-thread-map', 'ThreadPool map', 'ours', 'thread'),
+  sys('ours-thread-map', 'ThreadPool map (defaults: chunksize auto)', 'ours', 'thread'),
+  sys('ours-thread-map-c1', 'ThreadPool map chunksize 1', 'ours', 'thread'),
+  sys('ours-thread-map-c4', 'ThreadPool map chunksize 4', 'ours', 'thread'),
+  sys('ours-thread-map-c16', 'ThreadPool map chunksize 16', 'ours', 'thread'),
   sys('ours-thread-map-c64', 'ThreadPool map chunksize 64', 'ours', 'thread'),
   sys('ours-thread-map-c256', 'ThreadPool map chunksize 256', 'ours', 'thread'),
-  sys('ours-thread-pull', 'from(ThreadPool map) (pull path)', 'ours', 'thread'),
-  sys('ours-mapOnThreads', 'mapOnThreads', 'ours', 'thread'),
-  sys('ours-mapOnThreads-k64', 'mapOnThreads concurrency 64', 'ours', 'thread'),
+  sys('ours-thread-pull', 'from(ThreadPool map) (pull path, defaults)', 'ours', 'thread'),
+  sys('ours-mapOnThreads', 'mapOnThreads (defaults)', 'ours', 'thread'),
+  sys('ours-mapOnThreads-k64', 'mapOnThreads concurrency 64 (chunksize auto)', 'ours', 'thread'),
+  sys('ours-mapOnThreads-k64-c1', 'mapOnThreads concurrency 64, chunksize 1', 'ours', 'thread'),
   sys('ours-mapOnThreads-c64', 'mapOnThreads chunksize 64', 'ours', 'thread'),
   sys('ours-mapOnThreads-c256', 'mapOnThreads chunksize 256', 'ours', 'thread'),
   sys('ours-mapOnThreads-paced', 'mapOnThreads chunksize 256, source paced by its consumer', 'ours', 'thread'),
@@ -37,11 +53,14 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('py-thread', 'Python ThreadPoolExecutor', 'python', 'thread'),
 
   sys('ours-process-submit', 'ProcessPool submit', 'ours', 'process'),
-  sys('ours-process-map', 'ProcessPool map', 'ours', 'process'),
+  sys('ours-process-map', 'ProcessPool map (defaults: chunksize auto)', 'ours', 'process'),
+  sys('ours-process-map-c1', 'ProcessPool map chunksize 1', 'ours', 'process'),
+  sys('ours-process-map-c4', 'ProcessPool map chunksize 4', 'ours', 'process'),
+  sys('ours-process-map-c16', 'ProcessPool map chunksize 16', 'ours', 'process'),
   sys('ours-process-map-c64', 'ProcessPool map chunksize 64', 'ours', 'process'),
   sys('ours-process-map-c256', 'ProcessPool map chunksize 256', 'ours', 'process'),
-  sys('ours-mapOnProcesses', 'mapOnProcesses', 'ours', 'process'),
-  sys('ours-mapOnProcesses-k64', 'mapOnProcesses concurrency 64', 'ours', 'process'),
+  sys('ours-mapOnProcesses', 'mapOnProcesses (defaults)', 'ours', 'process'),
+  sys('ours-mapOnProcesses-k64', 'mapOnProcesses concurrency 64 (chunksize auto)', 'ours', 'process'),
   sys('ours-mapOnProcesses-c64', 'mapOnProcesses chunksize 64', 'ours', 'process'),
   sys('ours-mapOnProcesses-c256', 'mapOnProcesses chunksize 256', 'ours', 'process'),
   sys('workerpool-process', 'workerpool process', 'peer', 'process'),
@@ -52,12 +71,35 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('py-process-c1', 'Python ProcessPoolExecutor chunksize 1', 'python', 'process'),
   sys('py-process-c256', 'Python ProcessPoolExecutor chunksize 256', 'python', 'process'),
 ];
+const TSX = ['ours-thread-submit', 'ours-thread-map', 'ours-mapOnThreads', 'piscina', 'ours-process-submit', 'ours-process-map', 'ours-mapOnProcesses'];
+
+/** bench/stream-child.mjs's systems (`stream-` + its name): each drains a 10M-value generator. */
+const STREAM: readonly SystemDef[] = [
+  sys('stream-plain-async', '`for await` over a local async generator (no pool)', 'raw', 'thread', { baseline: 'stream-plain-async' }),
+  sys('stream-threads', 'pool.stream, ThreadPool, a generator function (defaults)', 'ours', 'thread', { baseline: 'stream-plain-async' }),
+  sys('stream-processes', 'pool.stream, ProcessPool, a generator function (defaults)', 'ours', 'process', { baseline: 'stream-plain-async' }),
+];
+
+/** bench/redis.ts's measurements, one session (redis-server + worker hosts) for all of them. */
+const REDIS: readonly SystemDef[] = [
+  sys('redis-bullmq', 'BullMQ used directly, one job per item', 'peer', 'redis', { baseline: 'redis-bullmq' }),
+  sys('redis-map', 'RedisPool pool.map (defaults)', 'ours', 'redis', { baseline: 'redis-bullmq' }),
+  sys('redis-mapOnPool', 'RedisPool mapOnPool (defaults)', 'ours', 'redis', { baseline: 'redis-bullmq' }),
+  sys('redis-slow-one', '200 ms task × 16, pool.map, one host', 'ours', 'redis', { baseline: 'redis-slow-one' }),
+  sys('redis-slow-two', '200 ms task × 16, pool.map, two hosts', 'ours', 'redis', { baseline: 'redis-slow-one' }),
+];
+
+export const SYSTEMS: readonly SystemDef[] = [
+  ...BASE.flatMap((s) => (TSX.includes(s.name) ? [s, underTsx(s)] : [s])),
+  ...STREAM,
+  ...REDIS,
+];
 
 export const byName = new Map(SYSTEMS.map((s) => [s.name, s]));
 
 /** Ratios are taken, run by run, against the peer a user would otherwise pick. */
 export function baselineOf(s: SystemDef): string {
-  return s.runtime === 'thread' ? 'piscina' : 'workerpool-process';
+  return s.baseline ?? (s.runtime === 'thread' ? 'piscina' : 'workerpool-process');
 }
 
 export interface WorkloadDef {
@@ -76,9 +118,16 @@ export interface WorkloadDef {
   /** Systems too slow for every round: at most this many runs each. */
   readonly maxRuns?: Readonly<Record<string, number>>;
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * One child measures every system of this workload, all rounds, and prints them as one
+   * `@@RESULT {"rounds": [{system: value}], …}`: for a workload whose set-up is shared (bench/redis.ts
+   * starts a redis-server and worker hosts once). The script is run under tsx from bench/, with
+   * `--json --built --rounds N` (and `--quick`).
+   */
+  readonly session?: string;
 }
 
-const oursThreadAll = ['ours-thread-submit', 'ours-thread-map', 'ours-thread-map-c64', 'ours-thread-map-c256', 'ours-mapOnThreads', 'ours-mapOnThreads-k64', 'ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'];
+const oursThreadAll = ['ours-thread-submit', 'ours-thread-map', 'ours-thread-map-c1', 'ours-thread-map-c64', 'ours-thread-map-c256', 'ours-mapOnThreads', 'ours-mapOnThreads-k64', 'ours-mapOnThreads-k64-c1', 'ours-mapOnThreads-c64', 'ours-mapOnThreads-c256'];
 const oursProcessAll = ['ours-process-submit', 'ours-process-map', 'ours-process-map-c64', 'ours-process-map-c256', 'ours-mapOnProcesses', 'ours-mapOnProcesses-k64', 'ours-mapOnProcesses-c64', 'ours-mapOnProcesses-c256'];
 
 export const WORKLOADS: readonly WorkloadDef[] = [
@@ -97,9 +146,10 @@ export const WORKLOADS: readonly WorkloadDef[] = [
       ...oursProcessAll, 'workerpool-process', 'tinypool-process', 'raw-fork-1', 'raw-fork-pipe', 'raw-fork-b64',
       'py-process-c1', 'py-process-c256',
     ],
+    // --quick: the systems the targets read (bench/report.ts), no more.
     quickSystems: [
-      ...oursThreadAll, 'piscina', 'workerpool-thread', 'raw-thread-pipe', 'raw-thread-b64',
-      ...oursProcessAll, 'workerpool-process', 'raw-fork-pipe', 'raw-fork-b64', 'py-process-c256',
+      'ours-thread-map', 'ours-thread-map-c1', 'ours-mapOnThreads', 'ours-mapOnThreads-k64-c1', 'piscina', 'raw-thread-pipe', 'raw-thread-b64',
+      'ours-mapOnProcesses', 'ours-mapOnProcesses-c256', 'workerpool-process', 'raw-fork-b64', 'py-process-c256',
     ],
     // threads.js runs 20,000 queued tasks at ~450 tasks/s (~45 s): its per-task cost grows with the
     // queue, so its rounds are capped (see README, "Coming from threads").
@@ -115,13 +165,17 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     runs: 3,
     quickRuns: 1,
     timeoutMs: 60_000,
+    // The fixed chunksizes are what 'auto' (the default) is held against on a slow task.
     systems: [
-      'ours-thread-submit', 'ours-thread-map', 'ours-mapOnThreads', 'piscina', 'tinypool-thread', 'workerpool-thread',
-      'threadsjs', 'raw-thread-1', 'py-thread',
-      'ours-process-submit', 'ours-process-map', 'ours-mapOnProcesses', 'workerpool-process', 'tinypool-process',
-      'raw-fork-1', 'py-process-c1',
+      'ours-thread-submit', 'ours-thread-map', 'ours-thread-map-c1', 'ours-thread-map-c4', 'ours-thread-map-c16', 'ours-mapOnThreads',
+      'piscina', 'tinypool-thread', 'workerpool-thread', 'threadsjs', 'raw-thread-1', 'py-thread',
+      'ours-process-submit', 'ours-process-map', 'ours-process-map-c1', 'ours-process-map-c4', 'ours-process-map-c16', 'ours-mapOnProcesses',
+      'workerpool-process', 'tinypool-process', 'raw-fork-1', 'py-process-c1',
     ],
-    quickSystems: ['ours-thread-map', 'ours-mapOnThreads', 'ours-mapOnProcesses', 'piscina', 'workerpool-process', 'raw-thread-1'],
+    quickSystems: [
+      'ours-thread-map', 'ours-thread-map-c1', 'ours-thread-map-c4', 'ours-thread-map-c16', 'ours-mapOnThreads', 'ours-mapOnProcesses',
+      'piscina', 'workerpool-process', 'raw-thread-1',
+    ],
     params: { tasks: 64, workers: 2 },
   },
   {
@@ -139,6 +193,19 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     ],
     quickSystems: ['ours-thread-submit', 'ours-process-submit', 'piscina', 'workerpool-process', 'raw-thread-1', 'raw-fork-1'],
     params: { workers: 2 },
+  },
+  {
+    id: 'cold-tsx',
+    title: '3b. Cold start under tsx',
+    what: 'as 3, with 3 workers, each system under plain `node` and under tsx (`tsx child.mjs`, the way `npx tsx script.ts` runs a script: its loader in execArgv); ratios of a tsx row are to the same system under node',
+    unit: 'ms',
+    better: 'lower',
+    runs: 7,
+    quickRuns: 2,
+    timeoutMs: 30_000,
+    systems: ['ours-thread-submit', 'ours-thread-submit-tsx', 'ours-process-submit', 'ours-process-submit-tsx', 'piscina', 'piscina-tsx'],
+    quickSystems: ['ours-thread-submit', 'ours-thread-submit-tsx', 'ours-process-submit', 'ours-process-submit-tsx', 'piscina', 'piscina-tsx'],
+    params: { workers: 3 },
   },
   {
     id: 'transfer-copy',
@@ -178,7 +245,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     runs: 2,
     quickRuns: 0,
     timeoutMs: 30_000,
-    systems: ['ours-thread-map', 'ours-mapOnThreads', 'piscina', 'py-thread'],
+    systems: ['ours-thread-map', 'ours-mapOnThreads', 'ours-thread-map-tsx', 'ours-mapOnThreads-tsx', 'piscina', 'py-thread'],
     quickSystems: [],
     params: {},
   },
@@ -191,7 +258,7 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     runs: 2,
     quickRuns: 0,
     timeoutMs: 40_000,
-    systems: ['ours-process-map', 'ours-mapOnProcesses', 'workerpool-process', 'py-process-c1'],
+    systems: ['ours-process-map', 'ours-mapOnProcesses', 'ours-process-map-tsx', 'ours-mapOnProcesses-tsx', 'workerpool-process', 'py-process-c1'],
     quickSystems: [],
     params: {},
   },
@@ -205,10 +272,36 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     quickRuns: 1,
     timeoutMs: 120_000,
     systems: ['ours-mapOnThreads', 'ours-mapOnThreads-c256', 'ours-mapOnThreads-paced', 'ours-thread-pull', 'ours-thread-map', 'piscina', 'raw-thread-pipe', 'raw-thread-b64', 'py-process-c256'],
-    // The unbatched mapOnThreads row takes ~25 s (see the results): the full run measures it.
     quickSystems: ['ours-mapOnThreads-c256', 'ours-mapOnThreads-paced', 'ours-thread-pull', 'raw-thread-pipe'],
     // piscina, 64 in flight, needs ~30 s for a million tasks.
     maxRuns: { piscina: 1 },
     params: { n: 1_000_000, workers: 2 },
+  },
+  {
+    id: 'stream',
+    title: '7. Streaming tasks',
+    what: '`for await (const v of pool.stream(numbers, [n]))` over a 10,000,000-value generator in a worker (one worker, defaults), beside the same `for await` over a local async generator; bench/stream-child.mjs from dist/, a fresh process each; peak RSS of the main process (sampled every 65,536 values, and its growth after the first tenth of the values: flat memory keeps it small) and of the worker',
+    unit: 'values/s',
+    better: 'higher',
+    runs: 3,
+    quickRuns: 1,
+    timeoutMs: 120_000,
+    systems: ['stream-plain-async', 'stream-threads', 'stream-processes'],
+    quickSystems: ['stream-plain-async', 'stream-threads', 'stream-processes'],
+    params: { values: 10_000_000 },
+  },
+  {
+    id: 'redis',
+    title: '8. RedisPool',
+    what: 'bench/redis.ts: a local redis-server and 2 worker hosts (`rxjs-pools worker`, built, one thread each; a third alone on another queue for the one-host run); tiny tasks (`x => 2 * x`, 500,000 items; --quick 200,000) through pool.map and mapOnPool at their defaults against BullMQ used directly with one job per item (10,000; --quick 5,000), and 16 tasks of 200 ms through pool.map on one host and on two (items/s, so the ratio is the speedup)',
+    unit: 'items/s',
+    better: 'higher',
+    runs: 3,
+    quickRuns: 1,
+    timeoutMs: 300_000,
+    systems: ['redis-bullmq', 'redis-map', 'redis-mapOnPool', 'redis-slow-one', 'redis-slow-two'],
+    quickSystems: ['redis-bullmq', 'redis-map', 'redis-mapOnPool', 'redis-slow-one', 'redis-slow-two'],
+    params: {},
+    session: 'redis.ts',
   },
 ];
