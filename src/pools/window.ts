@@ -63,22 +63,55 @@ export function errorAt(outcome: Outcome<unknown, unknown>, i: number): Error | 
   return outcome.error ?? outcome.errors?.[i];
 }
 
-function outcomeOf<T, R>(start: number, items: readonly T[], error: Error | undefined, result: BatchResult<R> | undefined): Outcome<T, R> {
-  if (error !== undefined || result === undefined) {
-    const failure = error ?? new TypeError('The pool settled a batch with neither an error nor a result');
-    return { start, items, values: [], errors: undefined, error: failure, ok: 0 };
-  }
-  const { errors } = result;
-  let ok = items.length;
-  if (errors !== undefined) {
-    for (let i = 0; i < items.length; i++) {
-      if (errors[i] != null) {
-        ok = i;
-        break;
+/** Ordered: the reorder ring's first size (it doubles when more batches are between take and start). */
+const RING = 16;
+/** The values of a batch still running (never handed out). */
+const NO_VALUES: never[] = [];
+
+/**
+ * One batch, from its start until it is taken: while it runs, its place in the window's live list
+ * and its cancel; once settled, the outcome the consumer takes (one object per batch, no Map entries).
+ */
+class Batch<T, R> implements Outcome<T, R> {
+  values: R[] = NO_VALUES;
+  errors: readonly (Error | undefined)[] | undefined = undefined;
+  error: Error | undefined = undefined;
+  ok = 0;
+  /** Its index in the window's live list while it runs; -1 once settled or cancelled. */
+  live = -1;
+  /** Set once `runBatch` has returned (and dropped when it settles). */
+  cancel: Cancel | undefined = undefined;
+
+  constructor(
+    /** Its number, in the order batches started. */
+    readonly number: number,
+    readonly start: number,
+    readonly items: readonly T[],
+  ) {}
+
+  /** Records what the pool answered. */
+  settle(error: Error | undefined, result: BatchResult<R> | undefined): void {
+    this.cancel = undefined;
+    if (error !== undefined || result === undefined) {
+      this.error = error ?? new TypeError('The pool settled a batch with neither an error nor a result');
+      this.values = [];
+      return;
+    }
+    const { errors } = result;
+    const { items } = this;
+    let ok = items.length;
+    if (errors !== undefined) {
+      for (let i = 0; i < items.length; i++) {
+        if (errors[i] != null) {
+          ok = i;
+          break;
+        }
       }
     }
+    this.values = result.values as R[];
+    this.errors = ok < items.length ? errors : undefined;
+    this.ok = ok;
   }
-  return { start, items, values: result.values as R[], errors: ok < items.length ? errors : undefined, error: undefined, ok };
 }
 
 export class BatchWindow<T, R> {
@@ -89,13 +122,15 @@ export class BatchWindow<T, R> {
   readonly #options: WindowOptions;
   readonly #runOptions: RunBatchOptions | undefined;
   readonly #onSettle: () => void;
-  /** Batches started and not settled, by number; the cancel is set once `runBatch` has returned. */
-  readonly #running = new Map<number, Cancel | undefined>();
+  /** Batches started and not settled, in no particular order (removed by swapping the last one in). */
+  readonly #live: Batch<T, R>[] = [];
   /**
-   * Settled outcomes not yet taken, by batch number. Ordered: the reorder buffer. Unordered: those
-   * that settled since the last `take` (a Map iterates in insertion order: the oldest first).
+   * Settled batches not yet taken. Ordered, the reorder buffer: a ring holding batch n at
+   * `n & (ring.length - 1)`, for n from #nextTake up to #nextBatch. Unordered: in the order they settled.
    */
-  readonly #held = new Map<number, Outcome<T, R>>();
+  #ring: (Batch<T, R> | undefined)[] = new Array<Batch<T, R> | undefined>(RING).fill(undefined);
+  readonly #settled = new Queue<Batch<T, R>>();
+  #held = 0;
   #nextBatch = 0;
   /** Ordered: the batch handed out next. */
   #nextTake = 0;
@@ -122,17 +157,17 @@ export class BatchWindow<T, R> {
 
   /** Batches started and not settled. */
   get running(): number {
-    return this.#running.size;
+    return this.#live.length;
   }
 
   /** Settled outcomes waiting to be taken. */
   get held(): number {
-    return this.#held.size;
+    return this.#held;
   }
 
   /** Nothing waits, runs or is held. */
   get idle(): boolean {
-    return this.input.length === 0 && this.#running.size === 0 && this.#held.size === 0;
+    return this.input.length === 0 && this.#live.length === 0 && this.#held === 0;
   }
 
   /** A failure was seen (fail-fast) or the window was closed: no batch starts any more. */
@@ -143,7 +178,7 @@ export class BatchWindow<T, R> {
   /** Whether a batch may start now. */
   canStart(): boolean {
     if (this.#failedAt !== Infinity || this.#closed) return false;
-    return this.#running.size < this.#limit && (!this.#options.ordered || this.#held.size < this.#limit);
+    return this.#live.length < this.#limit && (!this.#options.ordered || this.#held < this.#limit);
   }
 
   /** Items the next batch takes, at most. */
@@ -161,38 +196,35 @@ export class BatchWindow<T, R> {
 
   /** Starts one batch of `items` now (a value that found room never waits in the input). */
   start(items: T[]): void {
-    const batch = this.#nextBatch++;
-    const start = this.#started;
+    if (this.#options.ordered && this.#nextBatch - this.#nextTake >= this.#ring.length) this.#grow();
+    const batch = new Batch<T, R>(this.#nextBatch++, this.#started, items);
     this.#started += items.length;
-    this.#running.set(batch, undefined);
+    this.#addLive(batch);
     let cancel: Cancel;
     try {
-      cancel = this.#pool.runBatch<T, R>(
-        this.#fn as Task<(value: T) => R>,
-        items,
-        (error, result) => this.#settle(batch, start, items, error, result),
-        this.#runOptions,
-      );
+      cancel = this.#pool.runBatch<T, R>(this.#fn as Task<(value: T) => R>, items, (error, result) => this.#settle(batch, error, result), this.#runOptions);
     } catch (error) {
-      this.#running.delete(batch);
+      if (batch.live >= 0) this.#removeLive(batch);
       throw error;
     }
-    if (this.#running.has(batch)) this.#running.set(batch, cancel);
+    if (batch.live >= 0) batch.cancel = cancel;
   }
 
   /** The next outcome to hand out (ordered: only the next in input order), or undefined. */
   take(): Outcome<T, R> | undefined {
-    if (this.#options.ordered) {
-      const outcome = this.#held.get(this.#nextTake);
-      if (outcome === undefined) return undefined;
-      this.#held.delete(this.#nextTake++);
-      return outcome;
+    if (!this.#options.ordered) {
+      if (this.#held === 0) return undefined;
+      this.#held--;
+      return this.#settled.shift();
     }
-    for (const [batch, outcome] of this.#held) {
-      this.#held.delete(batch);
-      return outcome;
-    }
-    return undefined;
+    const ring = this.#ring;
+    const at = this.#nextTake & (ring.length - 1);
+    const batch = ring[at];
+    if (batch === undefined) return undefined;
+    ring[at] = undefined;
+    this.#nextTake++;
+    this.#held--;
+    return batch;
   }
 
   /** Ends the window: every running batch is cancelled (in one pass), waiting items and held outcomes are dropped. */
@@ -201,7 +233,9 @@ export class BatchWindow<T, R> {
     this.#closed = true;
     this.#cancelFrom(0, reason);
     this.input.clear();
-    this.#held.clear();
+    this.#ring.fill(undefined);
+    this.#settled.clear();
+    this.#held = 0;
   }
 
   #concurrency(): number {
@@ -212,25 +246,67 @@ export class BatchWindow<T, R> {
     return hint?.concurrency ?? this.#pool.maxWorkers;
   }
 
+  /** Cancels the running batches numbered `from` and up, oldest first. */
   #cancelFrom(from: number, reason: AbortError): void {
-    for (const [batch, cancel] of this.#running) {
-      if (batch < from) continue;
-      this.#running.delete(batch);
+    const victims: Batch<T, R>[] = [];
+    const live = this.#live;
+    // Backwards: what the swap moves into place was already looked at.
+    for (let i = live.length - 1; i >= 0; i--) {
+      const batch = live[i]!;
+      if (batch.number < from) continue;
+      this.#removeLive(batch);
+      victims.push(batch);
+    }
+    victims.sort((a, b) => a.number - b.number);
+    for (const batch of victims) {
+      const { cancel } = batch;
+      batch.cancel = undefined;
       cancel?.(reason);
     }
   }
 
-  #settle(batch: number, start: number, items: readonly T[], error: Error | undefined, result: BatchResult<R> | undefined): void {
-    if (!this.#running.delete(batch)) return; // cancelled: a pool must not call back, but be safe
-    const outcome = outcomeOf<T, R>(start, items, error, result);
-    if (this.#options.failFast && this.#options.ordered && outcome.ok < items.length && batch < this.#failedAt) {
-      this.#failedAt = batch;
-      const failure = failureOf(outcome);
-      this.#cancelFrom(batch + 1, new AbortError(`${this.#options.label}: an earlier item failed`, { cause: failure }));
-      for (const later of this.#held.keys()) if (later > batch) this.#held.delete(later);
+  #addLive(batch: Batch<T, R>): void {
+    batch.live = this.#live.length;
+    this.#live.push(batch);
+  }
+
+  #removeLive(batch: Batch<T, R>): void {
+    const last = this.#live.pop()!;
+    if (last !== batch) {
+      this.#live[batch.live] = last;
+      last.live = batch.live;
+    }
+    batch.live = -1;
+  }
+
+  /** Ordered: doubles the ring, keeping every held batch at its number's place. */
+  #grow(): void {
+    const old = this.#ring;
+    const ring = new Array<Batch<T, R> | undefined>(old.length * 2).fill(undefined);
+    for (let n = this.#nextTake; n < this.#nextBatch; n++) ring[n & (ring.length - 1)] = old[n & (old.length - 1)];
+    this.#ring = ring;
+  }
+
+  #settle(batch: Batch<T, R>, error: Error | undefined, result: BatchResult<R> | undefined): void {
+    if (batch.live < 0) return; // cancelled: a pool must not call back, but be safe
+    this.#removeLive(batch);
+    batch.settle(error, result);
+    if (this.#options.failFast && this.#options.ordered && batch.ok < batch.items.length && batch.number < this.#failedAt) {
+      this.#failedAt = batch.number;
+      const failure = failureOf(batch);
+      this.#cancelFrom(batch.number + 1, new AbortError(`${this.#options.label}: an earlier item failed`, { cause: failure }));
+      const ring = this.#ring;
+      for (let n = batch.number + 1; n < this.#nextBatch; n++) {
+        const at = n & (ring.length - 1);
+        if (ring[at] === undefined) continue;
+        ring[at] = undefined;
+        this.#held--;
+      }
       this.input.clear();
     }
-    this.#held.set(batch, outcome);
+    if (this.#options.ordered) this.#ring[batch.number & (this.#ring.length - 1)] = batch;
+    else this.#settled.push(batch);
+    this.#held++;
     if (this.#options.concurrency === 'auto') this.#limit = this.#concurrency();
     this.#onSettle();
   }
