@@ -1,8 +1,9 @@
 import { Observable, takeWhile, type OperatorFunction } from 'rxjs';
-import { AbortError, BufferOverflowError } from '../errors.ts';
+import { AbortError } from '../errors.ts';
 import type { Pool, StreamFn, Task } from '../pools/Pool.ts';
 import { StreamWindow } from '../pools/stream-window.ts';
 import { expectStreamingPool, expectTask, resolveFlatMapOnPoolOptions, type FlatMapOnPoolOptions } from './options.ts';
+import { admitter } from './overflow.ts';
 
 /**
  * Runs a streaming task on a pool for each value and emits every value each task yields:
@@ -86,7 +87,6 @@ export function flatMapOnPool<T, R>(pool: Pool, fn: Task<StreamFn<[T], R>>, opti
   return (source) =>
     new Observable<R>((subscriber) => {
       let sourceDone = false;
-      let dropped = 0;
       let pumping = false;
       let again = false;
 
@@ -135,15 +135,7 @@ export function flatMapOnPool<T, R>(pool: Pool, fn: Task<StreamFn<[T], R>>, opti
         }
       });
 
-      const drop = (value: T) => {
-        dropped++;
-        if (onDrop === undefined) return;
-        try {
-          onDrop(value, dropped);
-        } catch (error) {
-          fail(error);
-        }
-      };
+      const admit = admitter<T>({ maxBuffered, overflow, onDrop, fail, waitingFor: () => `one of ${window.running} streams` });
 
       const next = (value: T) => {
         if (window.stopped || subscriber.closed) return; // the outcome is decided: an error
@@ -156,23 +148,7 @@ export function flatMapOnPool<T, R>(pool: Pool, fn: Task<StreamFn<[T], R>>, opti
             return fail(error);
           }
         }
-        if (input.length < maxBuffered) return input.push(value);
-        switch (overflow) {
-          case 'error':
-            return fail(
-              new BufferOverflowError(
-                `maxBuffered (${maxBuffered}) exceeded: a value arrived while ${input.length} values were already waiting for ` +
-                  `one of ${window.running} streams. Raise maxBuffered, slow the source down, or choose overflow 'drop-oldest' or 'drop-newest'`,
-                maxBuffered,
-              ),
-            );
-          case 'drop-newest':
-            return drop(value);
-          case 'drop-oldest':
-            if (input.length === 0) return drop(value); // maxBuffered 0: the new value is the oldest waiting
-            input.push(value);
-            return drop(input.shift());
-        }
+        admit(input, value);
       };
 
       // As in mapOnPool: takeWhile ends a synchronous source on its next value once the output has ended.

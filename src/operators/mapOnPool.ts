@@ -1,8 +1,9 @@
 import { Observable, takeWhile, type OperatorFunction } from 'rxjs';
-import { AbortError, BufferOverflowError } from '../errors.ts';
+import { AbortError } from '../errors.ts';
 import type { Pool, Task } from '../pools/Pool.ts';
 import { BatchWindow, failureOf } from '../pools/window.ts';
 import { expectPool, expectTask, resolveMapOnPoolOptions, type MapOnPoolOptions } from './options.ts';
+import { admitter } from './overflow.ts';
 
 /**
  * Maps each value on a pool of workers: `fn(value)` runs on a worker and its result is emitted,
@@ -99,7 +100,6 @@ export function mapOnPool<T, R>(
   return (source) =>
     new Observable<R>((subscriber) => {
       let sourceDone = false;
-      let dropped = 0;
       let pumping = false;
       let again = false;
 
@@ -157,15 +157,7 @@ export function mapOnPool<T, R>(
         }
       });
 
-      const drop = (value: T) => {
-        dropped++;
-        if (onDrop === undefined) return;
-        try {
-          onDrop(value, dropped);
-        } catch (error) {
-          fail(error);
-        }
-      };
+      const admit = admitter<T>({ maxBuffered, overflow, onDrop, fail, waitingFor: () => `one of ${window.running} batches in flight` });
 
       const next = (value: T) => {
         if (window.stopped || subscriber.closed) return; // the outcome is decided: an error
@@ -180,23 +172,7 @@ export function mapOnPool<T, R>(
             }
           }
         }
-        if (input.length < maxBuffered) return input.push(value);
-        switch (overflow) {
-          case 'error':
-            return fail(
-              new BufferOverflowError(
-                `maxBuffered (${maxBuffered}) exceeded: a value arrived while ${input.length} values were already waiting for ` +
-                  `one of ${window.running} slots. Raise maxBuffered, slow the source down, or choose overflow 'drop-oldest' or 'drop-newest'`,
-                maxBuffered,
-              ),
-            );
-          case 'drop-newest':
-            return drop(value);
-          case 'drop-oldest':
-            if (input.length === 0) return drop(value); // maxBuffered 0: the new value is the oldest waiting
-            input.push(value);
-            return drop(input.shift());
-        }
+        admit(input, value);
       };
 
       // Public RxJS cannot link our observer to the upstream subscriber while a synchronous source
