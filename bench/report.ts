@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baselineOf, byName, type SystemDef, type WorkloadDef } from './systems.ts';
+import { realTargets } from './real/workloads.ts';
 
 export interface Sample {
   /** When the child finished (ISO). */
@@ -197,6 +198,7 @@ function targets(R: Results): TargetRow[] {
     atMost(`Memory: RSS growth ≤ 64 MB (${nm(s)})`, st, 64, 'peak RSS growth', 'MB');
   }
   if (!R.stat('memory', 'ours-mapOnThreads')) rows.push({ target: 'Memory: RSS growth ≤ 64 MB (mapOnThreads)', measured: 'not measured', verdict: '—' });
+  rows.push(...realTargets(R.samples)); // issue 10's real workloads (bench/real/workloads.ts)
   return rows;
 }
 

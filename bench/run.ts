@@ -139,7 +139,7 @@ function runChild(workload: string, system: string, params: Record<string, unkno
   const cmd = python ? 'python3' : process.execPath;
   const args = python
     ? [join(benchDir, 'py_bench.py'), workload, system, JSON.stringify(params)]
-    : [join(benchDir, 'child.mjs'), workload, system, JSON.stringify(params)];
+    : [join(benchDir, workload.startsWith('real-') ? 'real/child.mjs' : 'child.mjs'), workload, system, JSON.stringify(params)];
   return new Promise((resolve) => {
     const t0 = performance.now();
     // detached: the child leads its own process group, so a timeout kills its workers too.

@@ -2,6 +2,7 @@
  * The systems and workloads of `npm run bench`: what runs, how often, and against what.
  * Measurement code lives in child.mjs (Node) and py_bench.py (Python); this file is only data.
  */
+import { REAL_SYSTEMS, REAL_WORKLOADS } from './real/workloads.ts';
 
 export type Runtime = 'thread' | 'process';
 export type Kind = 'ours' | 'peer' | 'raw' | 'python';
@@ -51,6 +52,7 @@ export const SYSTEMS: readonly SystemDef[] = [
   sys('raw-fork-b64', 'raw fork, 64 a message', 'raw', 'process'),
   sys('py-process-c1', 'Python ProcessPoolExecutor chunksize 1', 'python', 'process'),
   sys('py-process-c256', 'Python ProcessPoolExecutor chunksize 256', 'python', 'process'),
+  ...REAL_SYSTEMS,
 ];
 
 export const byName = new Map(SYSTEMS.map((s) => [s.name, s]));
@@ -211,4 +213,5 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     maxRuns: { piscina: 1 },
     params: { n: 1_000_000, workers: 2 },
   },
+  ...REAL_WORKLOADS,
 ];
