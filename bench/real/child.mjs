@@ -31,7 +31,14 @@ const moduleUrl = new URL(`./${fnName}.mjs`, import.meta.url);
 const workers = P.workers ?? 2;
 
 // ---- systems: open() → { map(items) → Promise<results in input order>, close() } -------------
-const promiseSession = (call, close) => ({ map: (items) => Promise.all(items.map(call)), close });
+/** Time to the first result (from the clock's start), for the profile of start-up costs. */
+let t0 = 0;
+let firstMs;
+const mark = (r) => {
+  firstMs ??= now() - t0;
+  return r;
+};
+const promiseSession = (call, close) => ({ map: (items) => Promise.all(items.map((x) => call(x).then(mark))), close });
 
 let lib;
 let rx;
@@ -47,7 +54,7 @@ function operatorSystem(opName, options) {
     open() {
       const fn = lib.task(moduleUrl, fnName);
       const op = lib[opName];
-      return { map: (items) => rx.lastValueFrom(rx.from(items).pipe(options ? op(fn, options) : op(fn), rx.toArray())), close() {} };
+      return { map: (items) => rx.lastValueFrom(rx.from(items).pipe(options ? op(fn, options) : op(fn), rx.tap(mark), rx.toArray())), close() {} };
     },
   };
 }
@@ -62,7 +69,7 @@ function poolSystem(poolName, poolOptions, mapOptions) {
       return {
         async map(items) {
           const out = [];
-          for await (const r of mapOptions ? pool.map(fn, items, mapOptions) : pool.map(fn, items)) out.push(r);
+          for await (const r of mapOptions ? pool.map(fn, items, mapOptions) : pool.map(fn, items)) out.push(mark(r));
           return out;
         },
         close: () => pool.shutdown(),
@@ -82,7 +89,7 @@ const systems = {
         async map(items) {
           const fn = (await import(moduleUrl.href))[fnName];
           const out = new Array(items.length);
-          for (let i = 0; i < items.length; i++) out[i] = await fn(items[i]);
+          for (let i = 0; i < items.length; i++) out[i] = mark(await fn(items[i]));
           return out;
         },
         close() {},
@@ -176,7 +183,7 @@ try {
   const items = W.items();
   const key = `${workload} ${digest(items)} terser ${version('terser')} typescript ${version('typescript')} node ${process.version}`;
   await sys.load();
-  const t0 = now();
+  t0 = now();
   const s = await sys.open();
   const results = await s.map(items);
   const ms = now() - t0;
@@ -185,7 +192,7 @@ try {
   const got = digest(results);
   const want = await expected(items, key);
   if (got !== want) throw new Error(`wrong result: output differs from the loop's (digest ${got.slice(0, 12)}, loop ${want.slice(0, 12)})`);
-  process.stdout.write(`@@RESULT ${JSON.stringify({ value: ms / 1000, unit: 's', ms, items: items.length })}\n`);
+  process.stdout.write(`@@RESULT ${JSON.stringify({ value: ms / 1000, unit: 's', ms, firstMs, items: items.length })}\n`);
   process.exit(0);
 } catch (err) {
   process.stdout.write(`@@ERROR ${JSON.stringify(String(err?.message ? `${err.name}: ${err.message}` : err).split('\n')[0])}\n`);
