@@ -183,16 +183,22 @@ try {
   const items = W.items();
   const key = `${workload} ${digest(items)} terser ${version('terser')} typescript ${version('typescript')} node ${process.version}`;
   await sys.load();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   t0 = now();
   const s = await sys.open();
   const results = await s.map(items);
   const ms = now() - t0;
+  // Where the time went: this thread's busy time, and CPU time of the whole process (its worker
+  // threads included; child processes not).
+  const mainBusyMs = performance.eventLoopUtilization(elu0).active;
+  const cpu = process.cpuUsage(cpu0);
   await closeSoon(s);
   if (results.length !== items.length) throw new Error(`wrong result: ${results.length} results for ${items.length} items`);
   const got = digest(results);
   const want = await expected(items, key);
   if (got !== want) throw new Error(`wrong result: output differs from the loop's (digest ${got.slice(0, 12)}, loop ${want.slice(0, 12)})`);
-  process.stdout.write(`@@RESULT ${JSON.stringify({ value: ms / 1000, unit: 's', ms, firstMs, items: items.length })}\n`);
+  process.stdout.write(`@@RESULT ${JSON.stringify({ value: ms / 1000, unit: 's', ms, firstMs, mainBusyMs, cpuMs: (cpu.user + cpu.system) / 1000, items: items.length })}\n`);
   process.exit(0);
 } catch (err) {
   process.stdout.write(`@@ERROR ${JSON.stringify(String(err?.message ? `${err.name}: ${err.message}` : err).split('\n')[0])}\n`);
