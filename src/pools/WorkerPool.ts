@@ -313,8 +313,8 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     job.seq = slot.sent++;
     slot.inflight.push(job);
     if (!slot.defs[job.def.key]) {
-      this.#teach(slot, job.def);
-      if (job.def.module) this.#prefetch(job.def);
+      slot.defs[job.def.key] = job.def.module ? DefState.Loading : DefState.Loaded;
+      this.#outbox.post(slot, job.def.message);
     }
     // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
     if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
@@ -333,24 +333,6 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
       slot.idleTimer = null;
       slot.transport.ref();
       this.#startHead(slot);
-    }
-  }
-
-  #teach(slot: WorkerSlot, def: Definition): void {
-    slot.defs[def.key] = def.module ? DefState.Loading : DefState.Loaded;
-    this.#outbox.post(slot, def.message);
-  }
-
-  /**
-   * A module's first task went to one worker: every idle worker imports the module now, so its
-   * import (terser: ~0.1 s a worker here, typescript: ~0.7 s) overlaps the first tasks instead of
-   * waiting behind them until a task of the module reaches that worker. Only idle workers: a busy
-   * one would import before the tasks already queued to it, and the timeout of those tasks counts
-   * from when they reach the head; it gets the module with its first task, as before.
-   */
-  #prefetch(def: Definition): void {
-    for (const other of this.#slots) {
-      if (!other.defs[def.key] && other.takesWork && other.inflight.length === 0) this.#teach(other, def);
     }
   }
 
