@@ -20,18 +20,15 @@
  * Children run under plain `node` with no loader, except the `-tsx` systems (started with the tsx
  * binary, as `npx tsx script.ts` is), bench/stream-child.mjs for the streaming workload, and a
  * workload's `session` script (bench/redis.ts: one child for all its systems and rounds).
- *
- * Target sections beyond issue 4/9/10/13 (bench/report.ts `targets`): a module bench/real/targets.ts,
- * if there is one, exporting `extraTargets` (see `ExtraTargets` in report.ts) adds its own.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { SYSTEMS, WORKLOADS, byName, type WorkloadDef } from './systems.ts';
-import { readmeSection, writeReport, type ExtraTargets, type Machine, type Sample } from './report.ts';
+import { readmeSection, writeReport, type Machine, type Sample } from './report.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -253,15 +250,6 @@ async function runSession(w: WorkloadDef, runs: number, systems: readonly string
   log(`  (one session, ${(o.wallMs / 1000).toFixed(1)} s${noisy ? `, machine ${(load * 100).toFixed(0)} % / ${(after * 100).toFixed(0)} % busy before / after` : ''})`);
 }
 
-// ---- target sections contributed by other parts of the bench (bench/real/) --------------------
-async function loadExtraTargets(): Promise<ExtraTargets | undefined> {
-  const file = join(benchDir, 'real/targets.ts');
-  if (!existsSync(file)) return undefined;
-  const m = (await import(pathToFileURL(file).href)) as { extraTargets?: ExtraTargets };
-  if (typeof m.extraTargets !== 'function') notes.push('bench/real/targets.ts exports no `extraTargets` function: its targets are not shown.');
-  return typeof m.extraTargets === 'function' ? m.extraTargets : undefined;
-}
-
 // ---- calibration: ~20 ms of the CPU task, for Node and for Python separately -------------------
 function calibrate(): { spin: number; pyspin: number } {
   const node = spawnSync(
@@ -319,19 +307,18 @@ async function fromJson(file: string): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const j = JSON.parse(readFileSync(file, 'utf8')) as { machine: Machine; notes: string[]; calibration: { spin: number; pyspin: number }; samples: Sample[]; totalS?: number };
   const workloads = WORKLOADS.filter((w) => j.samples.some((x) => x.workload === w.id));
-  const extraTargets = await loadExtraTargets();
-  const files = writeReport({ outDir, samples: j.samples, workloads, machine: j.machine, notes: j.notes, quick: false, totalS: j.totalS ?? 0, calibration: j.calibration, systems: SYSTEMS, extraTargets });
-  if (outDir === benchDir) files.push(...updateReadme(j.samples, j.machine, extraTargets));
+  const files = writeReport({ outDir, samples: j.samples, workloads, machine: j.machine, notes: j.notes, quick: false, totalS: j.totalS ?? 0, calibration: j.calibration, systems: SYSTEMS });
+  if (outDir === benchDir) files.push(...updateReadme(j.samples, j.machine));
   log(`rewritten: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
 }
 
-function updateReadme(samples: Sample[], m: Machine, extraTargets: ExtraTargets | undefined): string[] {
+function updateReadme(samples: Sample[], m: Machine): string[] {
   const readme = join(root, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const a = text.indexOf('<!-- bench:start -->');
   const b = text.indexOf('<!-- bench:end -->');
   if (a < 0 || b < a) return [];
-  writeFileSync(readme, `${text.slice(0, a)}<!-- bench:start -->\n${readmeSection(samples, m, extraTargets)}\n${text.slice(b)}`);
+  writeFileSync(readme, `${text.slice(0, a)}<!-- bench:start -->\n${readmeSection(samples, m)}\n${text.slice(b)}`);
   return [readme];
 }
 
@@ -420,10 +407,9 @@ async function main(): Promise<void> {
   }
   mkdirSync(outDir, { recursive: true });
   const m = machine();
-  const extraTargets = await loadExtraTargets();
-  const files = writeReport({ outDir, samples, workloads: WORKLOADS.filter((w) => samples.some((x) => x.workload === w.id)), machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS, extraTargets });
+  const files = writeReport({ outDir, samples, workloads: WORKLOADS.filter((w) => samples.some((x) => x.workload === w.id)), machine: m, notes, quick, totalS, calibration: cal, systems: SYSTEMS });
   // Only a full, unfiltered run speaks for the README.
-  if (outDir === benchDir && !quick) files.push(...updateReadme(samples, m, extraTargets));
+  if (outDir === benchDir && !quick) files.push(...updateReadme(samples, m));
   log(`\ndone in ${totalS.toFixed(0)} s: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
 }
 

@@ -2,6 +2,7 @@
  * The systems and workloads of `npm run bench`: what runs, how often, and against what.
  * Measurement code lives in child.mjs (Node) and py_bench.py (Python); this file is only data.
  */
+import { REAL_SYSTEMS, REAL_WORKLOADS } from './real/workloads.ts';
 
 export type Runtime = 'thread' | 'process' | 'redis';
 export type Kind = 'ours' | 'peer' | 'raw' | 'python';
@@ -70,6 +71,7 @@ const BASE: readonly SystemDef[] = [
   sys('raw-fork-b64', 'raw fork, 64 a message', 'raw', 'process'),
   sys('py-process-c1', 'Python ProcessPoolExecutor chunksize 1', 'python', 'process'),
   sys('py-process-c256', 'Python ProcessPoolExecutor chunksize 256', 'python', 'process'),
+  ...REAL_SYSTEMS,
 ];
 const TSX = ['ours-thread-submit', 'ours-thread-map', 'ours-mapOnThreads', 'piscina', 'ours-process-submit', 'ours-process-map', 'ours-mapOnProcesses'];
 
@@ -304,4 +306,5 @@ export const WORKLOADS: readonly WorkloadDef[] = [
     params: {},
     session: 'redis.ts',
   },
+  ...REAL_WORKLOADS,
 ];
