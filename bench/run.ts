@@ -139,14 +139,15 @@ interface ChildOutcome {
   firstMs?: number;
 }
 
-/** What runs one measurement: python3 for Python, stream-child.mjs for `stream-`, tsx for `-tsx`, else node. */
+/** What runs one measurement: python3 for Python, stream-child.mjs for `stream-`, real/child.mjs for `real-` workloads, tsx for `-tsx`, else node. */
 function commandFor(workload: string, system: string, params: Record<string, unknown>): { cmd: string; args: string[] } {
   if (system.startsWith('py-')) return { cmd: 'python3', args: [join(benchDir, 'py_bench.py'), workload, system, JSON.stringify(params)] };
   const loader = byName.get(system)?.tsx ? [tsxCli] : [];
   if (system.startsWith('stream-')) {
     return { cmd: process.execPath, args: [...loader, join(benchDir, 'stream-child.mjs'), system.slice('stream-'.length), String(params.values ?? 10_000_000), 'built'] };
   }
-  return { cmd: process.execPath, args: [...loader, join(benchDir, 'child.mjs'), workload, system, JSON.stringify(params)] };
+  const child = workload.startsWith('real-') ? 'real/child.mjs' : 'child.mjs'; // bench/real/: issue 10's real workloads
+  return { cmd: process.execPath, args: [...loader, join(benchDir, child), workload, system, JSON.stringify(params)] };
 }
 
 /** bench/stream-child.mjs prints one JSON line rather than `@@RESULT`: its rate is the value. */

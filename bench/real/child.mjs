@@ -132,6 +132,43 @@ const systems = {
       return promiseSession((x) => pool.exec(fnName, [x]), () => pool.terminate());
     },
   },
+  // The ceiling of any pool on this machine: raw worker_threads, 1,024 items a message, two
+  // messages in flight a worker, nothing else (no order bookkeeping, no errors, no cancellation).
+  'raw-thread-b1024': {
+    load: async () => {},
+    async open() {
+      const { Worker } = await import('node:worker_threads');
+      const src = `import { parentPort } from 'node:worker_threads'; import { ${fnName} } from ${JSON.stringify(moduleUrl.href)};
+        parentPort.on('message', ({ i, batch }) => parentPort.postMessage({ i, out: batch.map(${fnName}) }));`;
+      const ws = Array.from({ length: workers }, () => new Worker(new URL(`data:text/javascript,${encodeURIComponent(src)}`)));
+      return {
+        map: (items) =>
+          new Promise((resolve, reject) => {
+            const out = new Array(items.length);
+            let next = 0;
+            let pending = 0;
+            const send = (w) => {
+              if (next < items.length) {
+                w.postMessage({ i: next, batch: items.slice(next, next + 1024) });
+                next += 1024;
+                pending++;
+              } else if (pending === 0) resolve(out);
+            };
+            for (const w of ws) {
+              w.on('error', reject);
+              w.on('message', ({ i, out: rs }) => {
+                for (let k = 0; k < rs.length; k++) out[i + k] = mark(rs[k]);
+                pending--;
+                send(w);
+              });
+              send(w);
+              send(w);
+            }
+          }),
+        close: () => Promise.all(ws.map((w) => w.terminate())),
+      };
+    },
+  },
   // jest-worker as terser-webpack-plugin uses it: child processes (its default), each of which
   // require()s the task module (an ES module: Node ≥ 20.19 loads it with require).
   'jest-worker': {

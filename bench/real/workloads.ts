@@ -18,6 +18,7 @@ export const TUNED: Readonly<Record<string, Readonly<Record<string, unknown>>>> 
 /** Systems of these workloads only (the rest, ours included, are bench/systems.ts's own). */
 export const REAL_SYSTEMS: readonly SystemDef[] = [
   { name: 'loop', label: 'plain loop on the main thread', kind: 'raw', runtime: 'thread' },
+  { name: 'raw-thread-b1024', label: 'raw worker_threads, 1,024 a message (the ceiling)', kind: 'raw', runtime: 'thread' },
   { name: 'ours-mapOnThreads-tuned', label: 'mapOnThreads tuned: chunksize 1024', kind: 'ours', runtime: 'thread' },
   { name: 'ours-thread-map-tuned', label: 'ThreadPool map tuned: chunksize 1024', kind: 'ours', runtime: 'thread' },
   { name: 'jest-worker', label: 'jest-worker (child processes, its default)', kind: 'peer', runtime: 'process' },
@@ -63,7 +64,7 @@ export const REAL_WORKLOADS: readonly WorkloadDef[] = [
     what: '200,000 seeded NDJSON log records (~230 bytes each), one record a task: `JSON.parse`, SHA-256 of the user (node:crypto), a regex pulls order and SKU out of the message, `JSON.stringify` of the result; 2 workers; pool construction → last result, output checked equal to the loop\'s. Tuned: `chunksize: 1024`. The peers send one record a message (their API), so each runs once',
     // The peers send one message a record (their API): measured under load, piscina took ~12 s,
     // jest-worker ~24 s, tinypool ~51 s, workerpool ~78 s: one round each.
-    systems: ['loop', 'ours-mapOnThreads', 'ours-thread-map', ...tuned, 'piscina', 'tinypool-thread', 'workerpool-thread', 'jest-worker', 'ours-mapOnProcesses', 'ours-process-map'],
+    systems: ['loop', 'ours-mapOnThreads', 'ours-thread-map', ...tuned, 'raw-thread-b1024', 'piscina', 'tinypool-thread', 'workerpool-thread', 'jest-worker', 'ours-mapOnProcesses', 'ours-process-map'],
     quickSystems: ['loop', 'ours-mapOnThreads'],
     runs: 3,
     maxRuns: { piscina: 1, 'tinypool-thread': 1, 'workerpool-thread': 1, 'jest-worker': 1 },
