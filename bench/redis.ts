@@ -37,8 +37,10 @@ if (built && !existsSync(new URL('../dist/cli.js', import.meta.url))) {
   process.exit(2);
 }
 // The library this process drives the pool with: the same build as the hosts'.
-const { mapOnPool, task } = (built ? await import('../dist/index.js') : await import('rxjs-pools')) as typeof import('rxjs-pools');
-const { RedisPool } = (built ? await import('../dist/redis/index.js') : await import('rxjs-pools/redis')) as typeof import('rxjs-pools/redis');
+// dist/ is named by a computed URL: a clean clone has none, and the type check must not need one.
+const fromDist = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href);
+const { mapOnPool, task } = (built ? await fromDist('index.js') : await import('rxjs-pools')) as typeof import('rxjs-pools');
+const { RedisPool } = (built ? await fromDist('redis/index.js') : await import('rxjs-pools/redis')) as typeof import('rxjs-pools/redis');
 type RedisPool = InstanceType<typeof RedisPool>;
 const N_TINY = quick ? 200_000 : 500_000;
 const N_DIRECT = quick ? 5_000 : 10_000;
