@@ -1,9 +1,9 @@
 /**
- * The operators' input buffer: a FIFO of fixed-size blocks, O(1) `push` and `shift`, `take(n)` in
- * O(n). Neither a plain array's `shift()` (O(n)) nor one growing array: when a synchronous source
- * buffers a million values, growing (and compacting) one array copies it again and again into fresh
- * memory, measured here at 100–250 ms per million pushes against a few ms in blocks.
- * Taken slots are cleared so dispatched values are not kept alive by the buffer.
+ * The windows' input buffer, and a stream's batches of values: a FIFO of fixed-size blocks, O(1)
+ * `push` and `shift`, `take(n)` in O(n). Neither a plain array's `shift()` (O(n)) nor one growing
+ * array: when a synchronous source buffers a million values, growing (and compacting) one array
+ * copies it again and again into fresh memory, measured here at 100–250 ms per million pushes
+ * against a few ms in blocks. Taken slots are cleared so dispatched values are not kept alive.
  */
 
 /** Slots per block. */

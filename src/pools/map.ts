@@ -12,6 +12,7 @@ import { AbortError, TaskTimeoutError } from '../errors.ts';
 import { Deadline } from './Deadline.ts';
 import { expectDuration, expectInteger } from './options.ts';
 import type { MapOptions, Pool, Task } from './Pool.ts';
+import { PullIterator } from './PullIterator.ts';
 import { describe } from './task.ts';
 import { BatchWindow, type Outcome } from './window.ts';
 
@@ -288,38 +289,16 @@ export function mapPool<F extends (value: any) => unknown>(
   return new ResultIterator(pull);
 }
 
-/**
- * The iterator `map` returns. Hand-written rather than an async generator: a value that is ready
- * is handed out without a suspended frame holding it (the consumer alone keeps it alive), and a
- * ready value costs one resolved promise.
- */
-class ResultIterator<R> implements AsyncGenerator<R, void, undefined> {
+/** The iterator `map` returns (see PullIterator). */
+class ResultIterator<R> extends PullIterator<R> {
   readonly #pull: PullWindow<unknown, R>;
   #outcome: Outcome<unknown, R> | undefined;
   #i = 0;
   #done = false;
-  /** A `next()` waiting for an outcome: later calls queue behind it. */
-  #pending: Promise<IteratorResult<R, void>> | undefined;
 
   constructor(pull: PullWindow<unknown, R>) {
+    super();
     this.#pull = pull;
-  }
-
-  next(): Promise<IteratorResult<R, void>> {
-    if (this.#pending === undefined) {
-      try {
-        const ready = this.#ready();
-        if (ready !== undefined) return Promise.resolve(ready);
-      } catch (error) {
-        return this.#fail(error);
-      }
-    }
-    const after = this.#pending;
-    const step = (after ? after.then(() => this.#wait(), () => this.#wait()) : this.#wait()).finally(() => {
-      if (this.#pending === step) this.#pending = undefined;
-    });
-    this.#pending = step;
-    return step;
   }
 
   async return(): Promise<IteratorResult<R, void>> {
@@ -329,21 +308,8 @@ class ResultIterator<R> implements AsyncGenerator<R, void, undefined> {
     return { value: undefined, done: true };
   }
 
-  async throw(error: unknown): Promise<IteratorResult<R, void>> {
-    await this.return();
-    throw error;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.return();
-  }
-
   /** A result that is ready now, `done` at the end, or undefined (wait for the next outcome). Throws an item's error. */
-  #ready(): IteratorResult<R, void> | undefined {
+  protected ready(): IteratorResult<R, void> | undefined {
     if (this.#done) return { value: undefined, done: true };
     this.#pull.check();
     const outcome = this.#outcome;
@@ -360,10 +326,10 @@ class ResultIterator<R> implements AsyncGenerator<R, void, undefined> {
     return undefined;
   }
 
-  async #wait(): Promise<IteratorResult<R, void>> {
+  protected async wait(): Promise<IteratorResult<R, void>> {
     try {
       for (;;) {
-        const ready = this.#ready();
+        const ready = this.ready();
         if (ready !== undefined) return ready;
         const outcome = await this.#pull.next();
         if (outcome === undefined) {
@@ -374,11 +340,12 @@ class ResultIterator<R> implements AsyncGenerator<R, void, undefined> {
         this.#i = 0;
       }
     } catch (error) {
-      return this.#fail(error);
+      return this.failed(error);
     }
   }
 
-  async #fail(error: unknown): Promise<never> {
+  /** An item's error: the window is closed, then the error is thrown. */
+  protected override async failed(error: unknown): Promise<never> {
     await this.return();
     throw error;
   }

@@ -26,6 +26,8 @@ import { AbortError } from '../errors.ts';
 import { Deadline } from './Deadline.ts';
 import { JobPhase, type Job, type Settle } from './Job.ts';
 import { checkSubmitOptions, expectInteger } from './options.ts';
+import { PullIterator } from './PullIterator.ts';
+import { Queue } from './Queue.ts';
 import type { Cancel, Pool, StreamControl, StreamFn, StreamOptions, StreamSink, StreamValue, Task } from './Pool.ts';
 import { Op, type ToWorker, type YieldMsg } from './protocol.ts';
 import { describe } from './task.ts';
@@ -41,8 +43,9 @@ export const DEFAULT_STREAM_BUFFER = 2048;
  * decides how long a value it was handed lives.
  */
 export class ValueBuffer<R> {
-  #batches: (R[] | undefined)[] = [];
-  #first = 0;
+  readonly #batches = new Queue<R[]>();
+  /** The batch values are taken from, out of #batches; undefined between batches. */
+  #head: R[] | undefined;
   #offset = 0;
   /** Values held. */
   length = 0;
@@ -55,27 +58,21 @@ export class ValueBuffer<R> {
 
   /** Removes and returns the oldest value; the buffer must not be empty. */
   shift(): R {
-    const batch = this.#batches[this.#first]!;
+    const batch = (this.#head ??= this.#batches.shift());
     const value = batch[this.#offset]!;
     batch[this.#offset++] = undefined as R;
     this.length--;
     if (this.#offset === batch.length) {
-      this.#batches[this.#first++] = undefined;
+      this.#head = undefined;
       this.#offset = 0;
-      if (this.#first === this.#batches.length) {
-        this.#batches = [];
-        this.#first = 0;
-      } else if (this.#first >= 1024 && this.#first * 2 >= this.#batches.length) {
-        this.#batches = this.#batches.slice(this.#first);
-        this.#first = 0;
-      }
     }
     return value;
   }
 
   clear(): void {
-    this.#batches = [];
-    this.#first = this.#offset = this.length = 0;
+    this.#batches.clear();
+    this.#head = undefined;
+    this.#offset = this.length = 0;
   }
 }
 
@@ -289,11 +286,8 @@ export function streamPool<F extends StreamFn>(pool: Pool, fn: Task<F>, args: Pa
   return new StreamIterator<StreamValue<F>>((sink) => runStream<StreamValue<F>>(fn as Task<StreamFn<any[], StreamValue<F>>>, args, sink, checked.run), checked);
 }
 
-/**
- * The iterator `pool.stream` returns. Hand-written, like `map`'s: a value that is ready costs one
- * resolved promise, and no suspended frame holds values the consumer has taken.
- */
-class StreamIterator<R> implements AsyncGenerator<R, void, undefined> {
+/** The iterator `pool.stream` returns (see PullIterator). */
+class StreamIterator<R> extends PullIterator<R> {
   readonly #open: (sink: StreamSink<R>) => StreamControl;
   readonly #signal: AbortSignal | undefined;
   readonly #window: number;
@@ -307,30 +301,13 @@ class StreamIterator<R> implements AsyncGenerator<R, void, undefined> {
   /** Nothing more is handed out: the end was, or the consumer left. */
   #done = false;
   #wake: (() => void) | null = null;
-  #pending: Promise<IteratorResult<R, void>> | undefined;
   #onAbort: (() => void) | undefined;
 
   constructor(open: (sink: StreamSink<R>) => StreamControl, options: CheckedStreamOptions) {
+    super();
     this.#open = open;
     this.#signal = options.signal;
     this.#window = options.buffersize;
-  }
-
-  next(): Promise<IteratorResult<R, void>> {
-    if (this.#pending === undefined) {
-      try {
-        const ready = this.#ready();
-        if (ready !== undefined) return Promise.resolve(ready);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    const after = this.#pending;
-    const step = (after ? after.then(() => this.#wait(), () => this.#wait()) : this.#wait()).finally(() => {
-      if (this.#pending === step) this.#pending = undefined;
-    });
-    this.#pending = step;
-    return step;
   }
 
   /** Leaving early: the task's iterator is closed in its worker (its `finally` runs) before this resolves. */
@@ -348,21 +325,8 @@ class StreamIterator<R> implements AsyncGenerator<R, void, undefined> {
     return { value: undefined, done: true };
   }
 
-  async throw(error: unknown): Promise<IteratorResult<R, void>> {
-    await this.return();
-    throw error;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.return();
-  }
-
   /** A value ready now, the end, or undefined (wait). Throws the stream's error. */
-  #ready(): IteratorResult<R, void> | undefined {
+  protected ready(): IteratorResult<R, void> | undefined {
     if (this.#done) return { value: undefined, done: true };
     if (!this.#control && !this.#end) this.#start();
     if (this.#buffer.length > 0) {
@@ -379,9 +343,9 @@ class StreamIterator<R> implements AsyncGenerator<R, void, undefined> {
     return undefined;
   }
 
-  async #wait(): Promise<IteratorResult<R, void>> {
+  protected async wait(): Promise<IteratorResult<R, void>> {
     for (;;) {
-      const ready = this.#ready();
+      const ready = this.ready();
       if (ready !== undefined) return ready;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
