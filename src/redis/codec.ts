@@ -35,15 +35,12 @@ export interface JobData {
   readonly timeout?: number;
 }
 
-/** A serialised error (`pool` marks one the library raised: only that is rebuilt as one of its classes). */
-export type WireError = SerializedError;
-
 /** What a host returns for a job (v8-serialised, base64). */
 export type Outcome =
   /** It ran: `value` (run) or `values` + per-item `errors` (batch). */
-  | { readonly k: 'ok'; readonly value?: unknown; readonly values?: unknown[]; readonly errors?: (WireError | undefined)[]; readonly ms: number; readonly host: string }
+  | { readonly k: 'ok'; readonly value?: unknown; readonly values?: unknown[]; readonly errors?: (SerializedError | undefined)[]; readonly ms: number; readonly host: string }
   /** It failed as a whole: the task threw (run), or the host could not run it (refused, timed out, crashed). */
-  | { readonly k: 'err'; readonly error: WireError; readonly ms: number; readonly host: string }
+  | { readonly k: 'err'; readonly error: SerializedError; readonly ms: number; readonly host: string }
   /** The pool withdrew it while it ran; nobody reads this. */
   | { readonly k: 'cancelled'; readonly host: string };
 

@@ -12,6 +12,7 @@ import { mapSettled } from '../../src/streams/mapSettled.ts';
 import { TaskError, TaskTimeoutError } from '../../src/errors.ts';
 import type { AnyFn, BatchResult, Pool, Task, TaskRef } from '../../src/pools/Pool.ts';
 import { prng } from '../fixtures/prng.ts';
+import { maxOverlap, type Span } from '../fixtures/spans.ts';
 import { openGate } from './gate.ts';
 
 export interface Opened {
@@ -41,21 +42,7 @@ export interface AdapterSubject {
 }
 
 type Item = { i: number; ms: number };
-type Span = { i: number; start: number; end: number };
 type Gated = { path: string; value: number };
-
-/** The most intervals [start, end) covering one instant. */
-function maxOverlap(spans: readonly Span[]): number {
-  const events = spans.flatMap((s) => [
-    [s.start, 1],
-    [s.end, -1],
-  ]);
-  events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!); // an end before a start at the same ms
-  let now = 0;
-  let max = 0;
-  for (const [, delta] of events) max = Math.max(max, (now += delta!));
-  return max;
-}
 
 /** Runs one batch and resolves with what its callback got, noting whether it came synchronously. */
 function runBatch<R>(pool: Pool, fn: Task, items: unknown[], options?: { timeout?: number }) {

@@ -83,7 +83,9 @@ describe.each(runtimes)('$name', (rt) => {
     // At most the two first workers and one replacement each for a task that was running.
     expect(tracker.created(workerResource)).toBeLessThanOrEqual(4);
     expect(pool.stats.completed).toBeGreaterThanOrEqual(10);
-    expect(pool.stats.completed + pool.stats.cancelled).toBeLessThanOrEqual(20_000);
+    // map had read ahead past the 10 taken: what it had submitted and not run was cancelled, not run.
+    expect(pool.stats.cancelled).toBeGreaterThan(0);
+    expect(pool.stats.completed).toBeLessThan(20_000);
   }, DEADLINE);
 
   test('unsubscribing an operator at concurrency 64 stops at most its running tasks\' workers', async () => {

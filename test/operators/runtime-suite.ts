@@ -11,6 +11,7 @@ import type { Task } from '../../src/pools/Pool.ts';
 import { task } from '../../src/pools/task.ts';
 import { openGate } from '../fixtures/gate.ts';
 import { prng } from '../fixtures/prng.ts';
+import { maxOverlap } from '../fixtures/spans.ts';
 
 /** A pool subclass that remembers its shutdown calls (installed with vi.mock by each spec). */
 export interface RecordedPool extends WorkerPool {
@@ -37,19 +38,6 @@ const timed = (item: { i: number; ms: number }) => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, item.ms);
   return { i: item.i, start, end: Date.now() };
 };
-
-/** The most intervals [start, end) covering one instant. */
-function maxOverlap(spans: readonly { start: number; end: number }[]): number {
-  const events = spans.flatMap((s) => [
-    [s.start, 1],
-    [s.end, -1],
-  ]);
-  events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!); // an end before a start at the same ms
-  let now = 0;
-  let max = 0;
-  for (const [, delta] of events) max = Math.max(max, (now += delta!));
-  return max;
-}
 
 export function operatorSuite(name: string, operator: Operator, created: RecordedPool[]): void {
   const latest = () => created[created.length - 1]!;
