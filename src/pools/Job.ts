@@ -49,7 +49,7 @@ export type Settle = (error: Error | undefined, value: unknown) => void;
 
 export class Job {
   phase: JobPhase = JobPhase.Queued;
-  /** The worker holding it (Sent, Recalling, Held). */
+  /** The worker holding it (Sent, Recalling, Held, Closing). */
   slot: WorkerSlot | null = null;
   /** Its running limit, armed once it is at the head of a ready worker's pipeline (a stream's pauses while it waits for credits). */
   timer: Pick<Deadline, 'clear'> | null = null;

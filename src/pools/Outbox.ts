@@ -66,7 +66,7 @@ export class Outbox {
   #postEach(slot: WorkerSlot, frame: ToWorker[]): void {
     for (const message of frame) {
       try {
-        const job = carriesTask(message) ? slot.inflight.find((j) => j.id === message[1]) : undefined;
+        const job = carriesTask(message) ? slot.inflight[slot.indexOf(message[1])] : undefined;
         slot.transport.post([message], job?.transfer);
       } catch (error) {
         this.#onCloneFailure(slot, message, error);

@@ -8,7 +8,7 @@
  *        ─► #pump ─► #pick (an idle worker, a new one, or the least loaded with room: pipeline.ts)
  *        ─► #send: Sent, in slot.inflight ─► Outbox.post ─► one frame per worker per tick
  *        ─► transport.post ─► worker/entry.js: Def (once), Run/Batch ─► the task ─► Ok/Err/BatchDone
- *        ─► #onMessage ─► #answer: measure(), #release(slot) ─► #finish: Done ─► job.settle
+ *        ─► #onMessage ─► #answer: measure(), out of slot.inflight ─► #finish: Done ─► job.settle ─► #afterRelease
  *        ─► BatchWindow's callback ─► the reorder buffer ─► mapOnPool emits in order
  *
  * Jobs and worker slots each keep their lifecycle in one field (`Job.phase`, `WorkerSlot.phase`),
@@ -307,15 +307,18 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     return best && best.inflight.length < depthFor(job.def, job.size) ? best : null;
   }
 
+  /** Tells a worker of a function, once: a module's is Loading until the worker says it loaded. */
+  #define(slot: WorkerSlot, def: Definition): void {
+    slot.defs[def.key] = def.module ? DefState.Loading : DefState.Loaded;
+    this.#outbox.post(slot, def.message);
+  }
+
   #send(slot: WorkerSlot, job: Job): void {
     job.phase = JobPhase.Sent;
     job.slot = slot;
     job.seq = slot.sent++;
     slot.inflight.push(job);
-    if (!slot.defs[job.def.key]) {
-      slot.defs[job.def.key] = job.def.module ? DefState.Loading : DefState.Loaded;
-      this.#outbox.post(slot, job.def.message);
-    }
+    if (!slot.defs[job.def.key]) this.#define(slot, job.def);
     // The cell's previous job (seq − CLAIMS) is long settled: a worker holds at most MAX_DEPTH.
     if (slot.transport.claims) Atomics.store(slot.transport.claims, job.seq % CLAIMS, Claim.Free);
     const buffers = slot.transport.keepsBuffers ? undefined : bufferIndexes(job.payload);
@@ -440,7 +443,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
    * `onEscapedError`, and the worker, whose state is in doubt, leaves once it is idle.
    */
   #onEscaped(slot: WorkerSlot, error: Error, task: { id: number; name: string } | null, running: boolean): void {
-    const index = running && task ? slot.inflight.findIndex((job) => job.id === task.id) : -1;
+    const index = running && task ? slot.indexOf(task.id) : -1;
     const job = slot.inflight[index];
     if (job?.pending) {
       slot.inflight.splice(index, 1);
@@ -456,7 +459,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
   }
 
   #answer(slot: WorkerSlot, id: number, ms: number, error: Error | undefined, value: unknown): void {
-    const index = slot.inflight.findIndex((job) => job.id === id);
+    const index = slot.indexOf(id);
     if (index < 0) return; // its worker was replaced meanwhile
     const job = slot.inflight[index]!;
     if (slot.phase === SlotPhase.Starting) this.#onReady(slot);
@@ -475,7 +478,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
 
   /** The worker dropped a job it was asked back (Cancel) before starting it. */
   #onDropped(slot: WorkerSlot, id: number): void {
-    const index = slot.inflight.findIndex((job) => job.id === id);
+    const index = slot.indexOf(id);
     if (index < 0) return;
     const job = slot.inflight[index]!;
     this.#release(slot, index);
@@ -664,7 +667,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
 
   /** A message could not be cloned: the job it carried fails with DataCloneError, the others went out. */
   #cloneFailed(slot: WorkerSlot, message: ToWorker, error: unknown): void {
-    const index = slot.inflight.findIndex((j) => j.id === message[1]);
+    const index = slot.indexOf(message[1] as number);
     if (index < 0 || !carriesTask(message)) return;
     const job = slot.inflight[index]!;
     const what = job.batch ? 'An item' : 'An argument';
@@ -709,8 +712,7 @@ export abstract class WorkerPool implements Pool, AsyncDisposable {
     }
     this.#slots.add(slot);
     if (this.#initDef) {
-      this.#outbox.post(slot, this.#initDef.message);
-      slot.defs[this.#initDef.key] = this.#initDef.module ? DefState.Loading : DefState.Loaded;
+      this.#define(slot, this.#initDef);
       this.#outbox.post(slot, [Op.Init, this.#initDef.key, this.#options.initArgs]);
     }
     slot.startTimer = new Deadline(this.#options.startTimeout, () => this.#startTimedOut(slot));

@@ -73,4 +73,11 @@ export class WorkerSlot {
     for (const timer of [this.idleTimer, this.graceTimer, this.startTimer, this.heldTimer]) timer?.clear();
     this.idleTimer = this.graceTimer = this.startTimer = this.heldTimer = null;
   }
+
+  /** Where the job with this id is in `inflight`, or -1. Answers are almost always for the head. */
+  indexOf(id: number): number {
+    const inflight = this.inflight;
+    for (let i = 0; i < inflight.length; i++) if (inflight[i]!.id === id) return i;
+    return -1;
+  }
 }

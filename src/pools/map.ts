@@ -14,7 +14,7 @@ import { expectDuration, expectInteger } from './options.ts';
 import type { MapOptions, Pool, Task } from './Pool.ts';
 import { PullIterator } from './PullIterator.ts';
 import { describe } from './task.ts';
-import { BatchWindow, type Outcome } from './window.ts';
+import { BatchWindow, errorAt, type Outcome } from './window.ts';
 
 function noop(): void {}
 
@@ -321,7 +321,7 @@ class ResultIterator<R> extends PullIterator<R> {
       this.#pull.consumed(1);
       return { value, done: false };
     }
-    if (this.#i < outcome.items.length) throw outcome.error ?? outcome.errors![this.#i];
+    if (this.#i < outcome.items.length) throw errorAt(outcome, this.#i);
     this.#outcome = undefined;
     return undefined;
   }

@@ -211,7 +211,7 @@ export class StreamChannel {
 
 /** WorkerPool: a Yield from `slot`, for its stream job (dropped if the job is closing, or its worker was replaced meanwhile). */
 export function receive(slot: WorkerSlot, message: YieldMsg): void {
-  const job = slot.inflight.find((j) => j.id === message[1]);
+  const job = slot.inflight[slot.indexOf(message[1])];
   if (job?.phase !== JobPhase.Sent || !job.stream) return;
   restoreBuffers(message[2], message[3]);
   job.stream.receive(message[2]);

@@ -141,6 +141,7 @@ function onFrame(frame) {
           if (queued && (queued[0] === Op.Run || queued[0] === Op.Batch) && queued[1] === message[1]) {
             inbox[i] = null;
             post([Op.Cancelled, message[1]]);
+            break; // ids are unique
           }
         }
         break;
